@@ -1,0 +1,34 @@
+// `fleetstat netstat --http`: HTTP connections by namespace, port, direction and state.
+
+import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { tcpStateName } from '../procfs/tcp-states.js';
+import type { NamespaceTables } from '../snapshot/count-namespace.js';
+import { countNamespace } from '../snapshot/count-namespace.js';
+
+export interface HttpCountSource {
+  inode: number;
+  name: string;
+  tables: NamespaceTables;
+}
+
+export function httpCountLines(namespaces: Iterable<HttpCountSource>, httpPorts: ReadonlySet<number>): string[] {
+  const rows: string[][] = [['NETNS', 'PROCESS', 'PORT', 'DIRECTION', 'STATE', 'COUNT']];
+  let total = 0;
+  for (const ns of namespaces) {
+    const { ports } = countNamespace(ns.tables, { httpPorts, topK: 0 });
+    for (const p of ports) {
+      if (!p.http) continue;
+      total += p.count;
+      const direction = p.direction === Direction.DIRECTION_INBOUND ? 'inbound' : 'outbound';
+      rows.push([String(ns.inode), ns.name, String(p.port), direction, tcpStateName(p.state), String(p.count)]);
+    }
+  }
+  return [...alignColumns(rows), `TOTAL ${total}`];
+}
+
+/** Left-aligned columns two spaces apart, as kubectl prints tables. */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
+}

@@ -1,0 +1,172 @@
+// One namespace's socket tables to the counts a snapshot carries. Pure: bytes in, counts out.
+//
+// A TCP socket is an HTTP connection when its local port is an HTTP port this namespace
+// listens on (inbound) or its remote port is an HTTP port (outbound). tcp and tcp6 are
+// merged per port, because IPv4 clients of a dual-stack listener appear only in tcp6.
+// Inbound counts are kept for every listening port, so the collector can classify ports
+// it learns are HTTP (named container ports) without another round trip.
+
+import type {
+  Listener,
+  ParseStats,
+  PortCount,
+  RemoteAddresses,
+  TableTotal,
+} from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { Direction, Table } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { isIpv4Mapped, formatIpv4 } from '../procfs/inet-address.js';
+import type { InetLineCursor } from '../procfs/proc-net-inet.js';
+import { scanInetTable } from '../procfs/proc-net-inet.js';
+import { scanUnixTable } from '../procfs/proc-net-unix.js';
+import type { TableName } from '../procfs/net-tables.js';
+import { INET_TABLES } from '../procfs/net-tables.js';
+import type { ScanStats } from '../procfs/scan-stats.js';
+import { emptyScanStats } from '../procfs/scan-stats.js';
+import { TCP_LISTEN, TCP_MAX_STATE } from '../procfs/tcp-states.js';
+import { TopRemotes } from './top-remotes.js';
+
+export type NamespaceTables = Partial<Record<TableName, Uint8Array>>;
+
+export interface CountOptions {
+  httpPorts: ReadonlySet<number>;
+  /** Remote addresses kept per (HTTP port, direction). */
+  topK: number;
+}
+
+export interface NamespaceCounts {
+  ports: PortCount[];
+  listeners: Listener[];
+  topRemotes: RemoteAddresses[];
+  totals: TableTotal[];
+  stats: ScanStats;
+}
+
+const TABLE_ENUM: Record<TableName, Table> = {
+  tcp: Table.TABLE_TCP,
+  tcp6: Table.TABLE_TCP6,
+  udp: Table.TABLE_UDP,
+  udp6: Table.TABLE_UDP6,
+  raw: Table.TABLE_RAW,
+  raw6: Table.TABLE_RAW6,
+  unix: Table.TABLE_UNIX,
+};
+
+const STATES = TCP_MAX_STATE + 1;
+
+export function countNamespace(tables: NamespaceTables, options: CountOptions): NamespaceCounts {
+  const stats = emptyScanStats();
+  const tcpTables = INET_TABLES.filter((t) => t.protocol === 'tcp');
+
+  // Pass 1: listeners, so pass 2 knows which local ports are served here.
+  const listeners: Listener[] = [];
+  const listening = new Set<number>();
+  for (const table of tcpTables) {
+    const buf = tables[table.name];
+    if (!buf) continue;
+    scanInetTable(buf, table.family, (line) => {
+      if (line.state !== TCP_LISTEN) return;
+      listening.add(line.localPort);
+      listeners.push({
+        address: line.localAddress(),
+        port: line.localPort,
+        acceptQueue: line.rxQueue,
+        backlog: line.txQueue,
+        http: options.httpPorts.has(line.localPort),
+      });
+    });
+  }
+
+  // Pass 2: every table's totals; TCP connections by (port, direction, state).
+  const counts = new Map<number, number>();
+  const remotes = new Map<number, TopRemotes>();
+  const totals: TableTotal[] = [];
+  const classify = (line: InetLineCursor): void => {
+    if (line.state === TCP_LISTEN) return;
+    const inboundHttp = listening.has(line.localPort) && options.httpPorts.has(line.localPort);
+    let key: number;
+    if (inboundHttp || (listening.has(line.localPort) && !options.httpPorts.has(line.remotePort))) {
+      key = countKey(line.localPort, Direction.DIRECTION_INBOUND, line.state);
+    } else if (options.httpPorts.has(line.remotePort)) {
+      key = countKey(line.remotePort, Direction.DIRECTION_OUTBOUND, line.state);
+    } else return;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const port = key >>> 8;
+    if (!options.httpPorts.has(port)) return;
+    const remoteKey = key >>> 4;
+    let top = remotes.get(remoteKey);
+    if (!top) remotes.set(remoteKey, (top = new TopRemotes()));
+    top.add(remoteAddressOf(line));
+  };
+
+  for (const table of INET_TABLES) {
+    const buf = tables[table.name];
+    if (!buf) continue;
+    const byState = new Array<number>(STATES).fill(0);
+    scanInetTable(
+      buf,
+      table.family,
+      (line) => {
+        byState[line.state < STATES ? line.state : 0]!++;
+        if (table.protocol === 'tcp') classify(line);
+      },
+      stats,
+    );
+    byState.forEach((count, state) => {
+      if (count > 0) totals.push({ table: TABLE_ENUM[table.name], state, count });
+    });
+  }
+  const unix = tables.unix;
+  if (unix) {
+    let count = 0;
+    scanUnixTable(unix, () => count++, stats);
+    if (count > 0) totals.push({ table: Table.TABLE_UNIX, state: 0, count });
+  }
+
+  return {
+    ports: portCountsOf(counts, options.httpPorts),
+    listeners: listeners.sort((a, b) => a.port - b.port || (a.address < b.address ? -1 : 1)),
+    topRemotes: topRemotesOf(remotes, options.topK),
+    totals,
+    stats,
+  };
+}
+
+/** port (16 bits) | direction (4 bits) | state (4 bits): one number, no string per socket. */
+function countKey(port: number, direction: Direction, state: number): number {
+  return (port << 8) | (direction << 4) | (state & 0xf);
+}
+
+function portCountsOf(counts: Map<number, number>, httpPorts: ReadonlySet<number>): PortCount[] {
+  return [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([key, count]) => ({
+      port: key >>> 8,
+      direction: (key >>> 4) & 0xf,
+      state: key & 0xf,
+      count,
+      http: httpPorts.has(key >>> 8),
+    }));
+}
+
+function topRemotesOf(remotes: Map<number, TopRemotes>, k: number): RemoteAddresses[] {
+  return [...remotes]
+    .sort(([a], [b]) => a - b)
+    .map(([key, top]) => {
+      const list = top.top(k);
+      const listed = list.reduce((sum, r) => sum + r.count, 0);
+      return { port: key >>> 4, direction: key & 0xf, remotes: list, other: Math.max(0, top.total - listed) };
+    });
+}
+
+/** IPv4 clients of dual-stack sockets are shown as IPv4 so one client counts once. */
+function remoteAddressOf(line: InetLineCursor): string {
+  if (line.family === 6) {
+    const bytes = line.remoteAddressBytes();
+    if (isIpv4Mapped(bytes)) return formatIpv4(bytes, 12);
+  }
+  return line.remoteAddress();
+}
+
+export function parseStatsOf(stats: ScanStats, readMicros: number, files: number, failedFiles: number): ParseStats {
+  return { lines: stats.lines, badLines: stats.badLines, bytes: stats.bytes, readMicros, files, failedFiles };
+}

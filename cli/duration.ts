@@ -1,0 +1,14 @@
+// Durations as the CLI takes them: "500ms", "1s", "2m", "1h", "1m30s".
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number {
+  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g) : null;
+  if (!parts) throw new Error(`invalid duration "${text}": use forms like 500ms, 10s, 2m, 1h`);
+  let ms = 0;
+  for (const part of parts) {
+    const unit = /[a-z]+$/.exec(part)?.[0] ?? '';
+    ms += Number(part.slice(0, part.length - unit.length)) * (UNIT_MS[unit] ?? 0);
+  }
+  return Math.round(ms);
+}
