@@ -45,8 +45,8 @@ export function formatIpv4(bytes: Uint8Array, offset = 0): string {
 
 /**
  * IPv6 text exactly as glibc's inet_ntop prints it (and so netstat and ss): the longest run
- * of two or more zero groups becomes "::" (the first on a tie), and IPv4-mapped or
- * IPv4-compatible addresses end in dotted quad.
+ * of two or more zero groups becomes "::" (the first on a tie), and IPv4-mapped addresses and
+ * those whose first six groups are zero (but not the last two) end in a dotted quad (glibc 2.36).
  */
 export function formatIpv6(bytes: Uint8Array): string {
   const words: number[] = [];
@@ -78,7 +78,7 @@ export function formatIpv6(bytes: Uint8Array): string {
     const embedsIpv4 =
       i === 6 &&
       bestBase === 0 &&
-      (bestLen === 6 || (bestLen === 7 && words[7] !== 1) || (bestLen === 5 && words[5] === 0xffff));
+      (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff));
     if (embedsIpv4) return text + formatIpv4(bytes, 12);
     text += (words[i] ?? 0).toString(16);
   }
