@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerNetstat } from './commands/netstat.js';
+import { registerUp } from './commands/up.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerAgent(program);
   registerNetstat(program);
+  registerUp(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

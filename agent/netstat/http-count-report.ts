@@ -1,26 +1,19 @@
-// `fleetstat netstat --http`: HTTP connections by namespace, port, direction and state.
+// HTTP connections by namespace, port, direction and state, as a table
+// (`fleetstat netstat --http` and `fleetstat up`).
 
+import type { NetworkNamespace } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { tcpStateName } from '../procfs/tcp-states.js';
-import type { NamespaceTables } from '../snapshot/count-namespace.js';
-import { countNamespace } from '../snapshot/count-namespace.js';
 
-export interface HttpCountSource {
-  inode: number;
-  name: string;
-  tables: NamespaceTables;
-}
-
-export function httpCountLines(namespaces: Iterable<HttpCountSource>, httpPorts: ReadonlySet<number>): string[] {
+export function httpCountLines(namespaces: readonly NetworkNamespace[]): string[] {
   const rows: string[][] = [['NETNS', 'PROCESS', 'PORT', 'DIRECTION', 'STATE', 'COUNT']];
   let total = 0;
   for (const ns of namespaces) {
-    const { ports } = countNamespace(ns.tables, { httpPorts, topK: 0 });
-    for (const p of ports) {
+    for (const p of ns.ports) {
       if (!p.http) continue;
       total += p.count;
       const direction = p.direction === Direction.DIRECTION_INBOUND ? 'inbound' : 'outbound';
-      rows.push([String(ns.inode), ns.name, String(p.port), direction, tcpStateName(p.state), String(p.count)]);
+      rows.push([String(ns.inode), ns.processName, String(p.port), direction, tcpStateName(p.state), String(p.count)]);
     }
   }
   return [...alignColumns(rows), `TOTAL ${total}`];

@@ -11,7 +11,8 @@ import { NO_NAMES, parseNameTables } from '../../agent/netstat/name-tables.js';
 import type { NamespaceListing, NetstatSelection } from '../../agent/netstat/netstat-report.js';
 import { netstatLines } from '../../agent/netstat/netstat-report.js';
 import { httpCountLines } from '../../agent/netstat/http-count-report.js';
-import type { Protocol, TableName } from '../../agent/procfs/net-tables.js';
+import type { Protocol } from '../../agent/procfs/net-tables.js';
+import { NodeSampler } from '../../agent/sampler/sample-node.js';
 import { TABLE_NAMES } from '../../agent/procfs/net-tables.js';
 import { DEFAULT_HTTP_PORTS, parsePortList } from '../../agent/snapshot/http-ports.js';
 import { argParser } from '../agent-options.js';
@@ -56,25 +57,35 @@ export function registerNetstat(program: Command): void {
       if (flags.netns !== 'self' && flags.netns !== 'all') {
         throw new Error(`--netns "${String(flags.netns)}": expected all or self`);
       }
-      const namespaces = namespaceSources(flags.proc, flags.netns);
-      const reader = new NamespaceTableReader(flags.proc);
-      const read = function* (tables: readonly TableName[]): Generator<NamespaceListing & { inode: number; name: string }> {
-        for (const ns of namespaces) {
-          const label = flags.netns === 'all' ? `${ns.inode}/${ns.processName}` : undefined;
-          const listing = { tables: reader.read(ns.pids, tables).tables, inode: ns.inode, name: ns.processName };
-          yield label === undefined ? listing : { ...listing, label };
-        }
-      };
-      const lines = flags.http
-        ? httpCountLines(read(['tcp', 'tcp6']), new Set(flags.httpPorts))
-        : netstatLines(selectionOf(flags), read(TABLE_NAMES), namesFor(flags), flags.netns === 'all').lines;
+      const lines = flags.http ? httpLines(flags) : listingLines(flags);
       await writeOut(lines.length > 0 ? `${lines.join('\n')}\n` : '');
     });
 }
 
-function namespaceSources(procRoot: string, mode: NetnsMode): { pids: number[]; inode: number; processName: string }[] {
+function listingLines(flags: NetstatFlags): string[] {
+  const reader = new NamespaceTableReader(flags.proc);
+  const tagged = flags.netns === 'all';
   // "self" reads <proc>/<own pid>/net, exactly what net-tools reads through /proc/net.
-  return discoverNamespaces(procRoot, mode).namespaces;
+  const namespaces = discoverNamespaces(flags.proc, flags.netns).namespaces;
+  // A generator, so each namespace's tables are read only after the previous one is formatted.
+  const listings = function* (): Generator<NamespaceListing> {
+    for (const ns of namespaces) {
+      const tables = reader.read(ns.pids, TABLE_NAMES).tables;
+      yield tagged ? { tables, label: `${ns.inode}/${ns.processName}` } : { tables };
+    }
+  };
+  return netstatLines(selectionOf(flags), listings(), namesFor(flags), tagged).lines;
+}
+
+function httpLines(flags: NetstatFlags): string[] {
+  const sampler = new NodeSampler({
+    procRoot: flags.proc,
+    netns: flags.netns,
+    httpPorts: flags.httpPorts,
+    topK: 0,
+    maxPidsListed: 0,
+  });
+  return httpCountLines(sampler.sample().namespaces);
 }
 
 function selectionOf(flags: NetstatFlags): NetstatSelection {
