@@ -84,11 +84,12 @@ function endpoint(address: string, port: number, protocol: Protocol, options: Ne
 }
 
 function hostText(address: string, options: NetstatOptions, names: NameTables): string {
-  // netstat shows IPv4 clients of dual-stack sockets without the ::ffff: prefix.
-  const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  if (options.numericHosts || plain === '0.0.0.0') return plain;
-  if (plain === '::') return '[::]';
-  return names.host(plain) ?? plain;
+  // netstat shows IPv4 clients of dual-stack sockets without the ::ffff: prefix, and never
+  // resolves them (getnameinfo finds no /etc/hosts entry for the mapped form).
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  if (options.numericHosts || address === '0.0.0.0') return address;
+  if (address === '::') return '[::]';
+  return names.host(address) ?? address;
 }
 
 function isAnyAddress(address: string): boolean {
