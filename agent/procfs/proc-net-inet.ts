@@ -125,9 +125,12 @@ function looksLikeHeader(buf: Uint8Array, start: number, stop: number): boolean 
 }
 
 const fields = new FieldReader();
+const MAX_LINE_BYTES = 512;
 
 /** Fill `into` from one line; false when any field is missing or malformed. */
 function readInetLine(buf: Uint8Array, start: number, stop: number, into: InetLineCursor): boolean {
+  // The kernel prints fixed-width fields (about 150 bytes for tcp, 180 for tcp6).
+  if (stop - start > MAX_LINE_BYTES) return false;
   fields.reset(buf, start, stop);
   // sl: decimal followed by ':'
   if (!fields.next() || buf[fields.end - 1] !== 0x3a || parseDecimal(buf, fields.start, fields.end - 1) < 0) {

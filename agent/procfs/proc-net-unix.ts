@@ -9,6 +9,8 @@ import { FieldReader, lineEnd, skipBlanks } from './byte-fields.js';
 import type { ScanStats } from './scan-stats.js';
 import { emptyScanStats } from './scan-stats.js';
 
+const UNIX_PATH_MAX = 108;
+
 /** __SO_ACCEPTCON: the socket is listening. */
 export const UNIX_FLAG_ACCEPTCON = 1 << 16;
 
@@ -107,8 +109,9 @@ function readUnixLine(buf: Uint8Array, start: number, stop: number, into: UnixLi
   if (into.refCount < 0 || into.protocol < 0 || into.flags < 0 || into.type < 0 || into.state < 0 || into.inode < 0) {
     return false;
   }
-  // One space separates the inode from the path; everything after it is the path.
+  // One space separates the inode from the path; everything after it is the path, which
+  // cannot be longer than sun_path (108 bytes; '@' stands for an abstract name's NUL).
   into.pathStart = fields.end < stop ? fields.end + 1 : stop;
   into.pathEnd = stop;
-  return true;
+  return into.pathEnd - into.pathStart <= UNIX_PATH_MAX;
 }

@@ -70,7 +70,6 @@ export function countNamespace(tables: NamespaceTables, options: CountOptions): 
         address: line.localAddress(),
         port: line.localPort,
         acceptQueue: line.rxQueue,
-        backlog: line.txQueue,
         http: options.httpPorts.has(line.localPort),
       });
     });
