@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Live parity and namespace tests share the host's socket tables; run files one at a time.
     fileParallelism: false,
+    // The JSON report feeds .ci/run's one-line summary.
+    reporters: ['default', ['json', { outputFile: 'test/artifacts/vitest.json' }]],
   },
 });
