@@ -278,10 +278,11 @@ export interface PortCount {
 export interface Listener {
   address: string;
   port: number;
-  /** Completed handshakes not yet accepted (rx_queue of a LISTEN line). */
+  /**
+   * Completed handshakes not yet accepted (rx_queue of a LISTEN line). The listen()
+   * backlog is not in /proc/net/tcp (its tx_queue is 0 for listeners), so it is not sent.
+   */
   acceptQueue: number;
-  /** The listen() backlog (tx_queue of a LISTEN line). */
-  backlog: number;
   http: boolean;
 }
 
@@ -996,7 +997,7 @@ export const PortCount: MessageFns<PortCount> = {
 };
 
 function createBaseListener(): Listener {
-  return { address: "", port: 0, acceptQueue: 0, backlog: 0, http: false };
+  return { address: "", port: 0, acceptQueue: 0, http: false };
 }
 
 export const Listener: MessageFns<Listener> = {
@@ -1009,9 +1010,6 @@ export const Listener: MessageFns<Listener> = {
     }
     if (message.acceptQueue !== 0) {
       writer.uint32(24).uint32(message.acceptQueue);
-    }
-    if (message.backlog !== 0) {
-      writer.uint32(32).uint32(message.backlog);
     }
     if (message.http !== false) {
       writer.uint32(40).bool(message.http);
@@ -1056,14 +1054,6 @@ export const Listener: MessageFns<Listener> = {
             message.acceptQueue = reader.uint32();
             continue;
           }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.backlog = reader.uint32();
-            continue;
-          }
           case 5: {
             if (tag !== 40) {
               break;
@@ -1093,7 +1083,6 @@ export const Listener: MessageFns<Listener> = {
         : isSet(object.accept_queue)
         ? globalThis.Number(object.accept_queue)
         : 0,
-      backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
       http: isSet(object.http) ? globalThis.Boolean(object.http) : false,
     };
   },
@@ -1109,9 +1098,6 @@ export const Listener: MessageFns<Listener> = {
     if (message.acceptQueue !== 0) {
       obj.acceptQueue = Math.round(message.acceptQueue);
     }
-    if (message.backlog !== 0) {
-      obj.backlog = Math.round(message.backlog);
-    }
     if (message.http !== false) {
       obj.http = message.http;
     }
@@ -1126,7 +1112,6 @@ export const Listener: MessageFns<Listener> = {
     message.address = object.address ?? "";
     message.port = object.port ?? 0;
     message.acceptQueue = object.acceptQueue ?? 0;
-    message.backlog = object.backlog ?? 0;
     message.http = object.http ?? false;
     return message;
   },
