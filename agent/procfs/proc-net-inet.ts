@@ -4,10 +4,11 @@
 // per socket); parseInetTable builds rows for listings. A malformed or truncated line is
 // counted in stats.badLines and skipped, never thrown.
 
-import { FieldReader, lineEnd, parseDecimal, parseHex, skipBlanks } from './byte-fields.js';
+import { FieldReader, parseDecimal, parseHex } from './byte-fields.js';
 import { decodeKernelAddress, formatIpv4, formatIpv6 } from './inet-address.js';
 import type { ScanStats } from './scan-stats.js';
 import { emptyScanStats } from './scan-stats.js';
+import { scanTableLines } from './scan-table-lines.js';
 
 export type InetFamily = 4 | 6;
 
@@ -65,24 +66,15 @@ export function scanInetTable(
 ): ScanStats {
   const cursor = new InetLineCursor(family);
   cursor.buf = buf;
-  const end = buf.length;
-  stats.bytes += end;
-  let start = 0;
-  let first = true;
-  while (start < end) {
-    const stop = lineEnd(buf, start, end);
-    const complete = stop < end;
-    const isHeader = first && looksLikeHeader(buf, start, stop);
-    first = false;
-    if (!isHeader && skipBlanks(buf, start, stop) < stop) {
-      stats.lines++;
-      // A last line with no newline was cut off: its final field cannot be trusted.
-      if (complete && readInetLine(buf, start, stop, cursor)) visit(cursor);
-      else stats.badLines++;
-    }
-    start = stop + 1;
-  }
-  return stats;
+  return scanTableLines(
+    buf,
+    {
+      headerStart: 0x73 /* s(l) */,
+      read: (bytes, lineStart, lineStop) => readInetLine(bytes, lineStart, lineStop, cursor),
+      visit: () => visit(cursor),
+    },
+    stats,
+  );
 }
 
 export interface InetSocketRow {
@@ -117,11 +109,6 @@ export function inetRowOf(line: InetLineCursor): InetSocketRow {
     uid: line.uid,
     inode: line.inode,
   };
-}
-
-function looksLikeHeader(buf: Uint8Array, start: number, stop: number): boolean {
-  const at = skipBlanks(buf, start, stop);
-  return buf[at] === 0x73 /* s */ && buf[at + 1] === 0x6c /* l */;
 }
 
 const fields = new FieldReader();

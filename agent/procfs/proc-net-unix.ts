@@ -5,9 +5,10 @@
 // start with '@' (the kernel prints their NUL bytes as '@'). Same two modes and the same
 // bad-line rule as proc-net-inet.ts.
 
-import { FieldReader, lineEnd, skipBlanks } from './byte-fields.js';
+import { FieldReader } from './byte-fields.js';
 import type { ScanStats } from './scan-stats.js';
 import { emptyScanStats } from './scan-stats.js';
+import { scanTableLines } from './scan-table-lines.js';
 
 const UNIX_PATH_MAX = 108;
 
@@ -50,22 +51,15 @@ export function scanUnixTable(
 ): ScanStats {
   const cursor = new UnixLineCursor();
   cursor.buf = buf;
-  const end = buf.length;
-  stats.bytes += end;
-  let start = 0;
-  let first = true;
-  while (start < end) {
-    const stop = lineEnd(buf, start, end);
-    const isHeader = first && buf[skipBlanks(buf, start, stop)] === 0x4e; /* N(um) */
-    first = false;
-    if (!isHeader && skipBlanks(buf, start, stop) < stop) {
-      stats.lines++;
-      if (stop < end && readUnixLine(buf, start, stop, cursor)) visit(cursor);
-      else stats.badLines++;
-    }
-    start = stop + 1;
-  }
-  return stats;
+  return scanTableLines(
+    buf,
+    {
+      headerStart: 0x4e /* N(um) */,
+      read: (bytes, lineStart, lineStop) => readUnixLine(bytes, lineStart, lineStop, cursor),
+      visit: () => visit(cursor),
+    },
+    stats,
+  );
 }
 
 export interface UnixSocketRow {
