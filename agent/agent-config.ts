@@ -44,9 +44,7 @@ export function validateAgentConfig(config: AgentConfig): AgentConfig {
   if (config.netns !== 'all' && config.netns !== 'self') {
     throw new ConfigError(`--netns "${String(config.netns)}": expected all or self`);
   }
-  if (!existsSync(`${config.procRoot}/self`) && !existsSync(`${config.procRoot}/1`)) {
-    throw new ConfigError(`--proc ${config.procRoot}: not a proc filesystem (no self or 1 inside)`);
-  }
+  assertProcRoot(config.procRoot);
   if (config.intervalMs < 100 || config.intervalMs > 3_600_000) {
     throw new ConfigError(`--interval ${config.intervalMs}ms: expected between 100ms and 1h`);
   }
@@ -54,4 +52,10 @@ export function validateAgentConfig(config: AgentConfig): AgentConfig {
     throw new ConfigError(`--top-k ${config.topK}: expected 0 to 1000`);
   }
   return config;
+}
+
+export function assertProcRoot(procRoot: string): void {
+  if (!existsSync(`${procRoot}/self`) && !existsSync(`${procRoot}/1`)) {
+    throw new ConfigError(`--proc ${procRoot}: not a proc filesystem (no self or 1 inside)`);
+  }
 }

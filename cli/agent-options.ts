@@ -53,7 +53,7 @@ export function agentConfigOf(flags: SamplingFlags): AgentConfig {
   });
 }
 
-function parseNetns(text: string): NetnsMode {
+export function parseNetns(text: string): NetnsMode {
   if (text !== 'all' && text !== 'self') throw new Error(`"${text}": expected all or self`);
   return text;
 }

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { assertProcRoot } from '../../agent/agent-config.js';
 import type { NetnsMode } from '../../agent/netns/discover-namespaces.js';
 import { discoverNamespaces } from '../../agent/netns/discover-namespaces.js';
 import { NamespaceTableReader } from '../../agent/netns/read-namespace-tables.js';
@@ -15,7 +16,7 @@ import type { Protocol } from '../../agent/procfs/net-tables.js';
 import { NodeSampler } from '../../agent/sampler/sample-node.js';
 import { TABLE_NAMES } from '../../agent/procfs/net-tables.js';
 import { DEFAULT_HTTP_PORTS, parsePortList } from '../../agent/snapshot/http-ports.js';
-import { argParser } from '../agent-options.js';
+import { argParser, parseNetns } from '../agent-options.js';
 import { writeOut } from '../write-out.js';
 
 interface NetstatFlags {
@@ -51,12 +52,10 @@ export function registerNetstat(program: Command): void {
     .option('-W, --wide', "don't truncate addresses (and show whole unix paths)")
     .option('--http', 'HTTP connection counts by namespace, port, direction and state')
     .option('--http-ports <list>', 'ports that count as HTTP', argParser(parsePortList), [...DEFAULT_HTTP_PORTS])
-    .option('--netns <mode>', 'self: this namespace; all: every namespace, rows tagged with it', 'self')
+    .option('--netns <mode>', 'self: this namespace; all: every namespace, rows tagged with it', argParser(parseNetns), 'self')
     .option('--proc <dir>', 'proc filesystem root', '/proc')
     .action(async (flags: NetstatFlags) => {
-      if (flags.netns !== 'self' && flags.netns !== 'all') {
-        throw new Error(`--netns "${String(flags.netns)}": expected all or self`);
-      }
+      assertProcRoot(flags.proc);
       const lines = flags.http ? httpLines(flags) : listingLines(flags);
       await writeOut(lines.length > 0 ? `${lines.join('\n')}\n` : '');
     });

@@ -1,0 +1,31 @@
+// Bad invocations end with a clear message and exit code 2, never a stack trace.
+import { describe, expect, it } from 'vitest';
+import { fleetstat } from './support/fleetstat-cli.js';
+
+describe('fleetstat usage errors', () => {
+  it.each([
+    [['netstat', '--bogus'], /unknown option '--bogus'/],
+    [['netstat', '-tanq'], /unknown option '-q'/],
+    [['netstat', '--netns', 'some'], /expected all or self/],
+    [['netstat', '--http', '--http-ports', '80,http'], /invalid port or range "http"/],
+    [['agent', '--once', '--interval', 'soon'], /invalid duration "soon"/],
+    [['agent', '--once', '--interval', '1ms'], /expected between 100ms and 1h/],
+    [['agent', '--once', '--proc', '/nonexistent'], /not a proc filesystem/],
+    [['netstat', '-an', '--proc', '/nonexistent'], /not a proc filesystem/],
+    [['agent', '--once', '--node', 'a b'], /--node "a b"/],
+    [['agent', '--once', '--format', 'xml'], /expected json or proto/],
+    [['agent', '--once', '--top-k', '-1'], /unknown option|expected a whole number/],
+    [['up', '--count', '0'], /expected a positive whole number/],
+    [['nosuchcommand'], /unknown command 'nosuchcommand'/],
+  ])('%j', async (args, message) => {
+    const { code, stderr } = await fleetstat(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help and --version exit 0', async () => {
+    expect((await fleetstat(['--help'])).code).toBe(0);
+    expect((await fleetstat(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
