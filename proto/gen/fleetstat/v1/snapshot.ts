@@ -241,6 +241,11 @@ export interface Snapshot {
   namespaces: NetworkNamespace[];
   parse: ParseStats | undefined;
   agentVersion: string;
+  /**
+   * host:port of the agent's gRPC DetailService, for collectors that reach agents over gRPC;
+   * empty when detail requests go over NATS or the agent serves none.
+   */
+  detailAddress: string;
 }
 
 export interface NetworkNamespace {
@@ -330,6 +335,7 @@ function createBaseSnapshot(): Snapshot {
     namespaces: [],
     parse: undefined,
     agentVersion: "",
+    detailAddress: "",
   };
 }
 
@@ -371,6 +377,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     if (message.agentVersion !== "") {
       writer.uint32(90).string(message.agentVersion);
+    }
+    if (message.detailAddress !== "") {
+      writer.uint32(98).string(message.detailAddress);
     }
     return writer;
   },
@@ -486,6 +495,14 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.agentVersion = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.detailAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -529,6 +546,11 @@ export const Snapshot: MessageFns<Snapshot> = {
         : isSet(object.agent_version)
         ? globalThis.String(object.agent_version)
         : "",
+      detailAddress: isSet(object.detailAddress)
+        ? globalThis.String(object.detailAddress)
+        : isSet(object.detail_address)
+        ? globalThis.String(object.detail_address)
+        : "",
     };
   },
 
@@ -567,6 +589,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.agentVersion !== "") {
       obj.agentVersion = message.agentVersion;
     }
+    if (message.detailAddress !== "") {
+      obj.detailAddress = message.detailAddress;
+    }
     return obj;
   },
 
@@ -588,6 +613,7 @@ export const Snapshot: MessageFns<Snapshot> = {
       ? ParseStats.fromPartial(object.parse)
       : undefined;
     message.agentVersion = object.agentVersion ?? "";
+    message.detailAddress = object.detailAddress ?? "";
     return message;
   },
 };

@@ -1,0 +1,20 @@
+// What every collector transport calls with the bytes it received: one place validates,
+// orders and counts, whatever carried the snapshot.
+
+export type IngestTransport = 'nats' | 'jetstream' | 'grpc' | 'memory';
+
+export interface IngestOrigin {
+  transport: IngestTransport;
+  /** The node named by the NATS subject (or gRPC peer identity); must equal the snapshot's. */
+  claimedNode?: string;
+  /** Collector receive time, ms since the epoch; defaults to now. */
+  receivedAtMs?: number;
+}
+
+export type RejectReason = 'too_large' | 'malformed' | 'invalid' | 'node_mismatch' | 'cluster_mismatch' | 'stale_sequence';
+
+export type IngestOutcome = { accepted: true } | { accepted: false; reason: RejectReason; detail: string };
+
+export interface SnapshotIngest {
+  ingest(bytes: Uint8Array, origin: IngestOrigin): IngestOutcome;
+}
