@@ -12,6 +12,8 @@ export interface AgentIdentity {
   intervalMs: number;
   httpPorts: readonly number[];
   version: string;
+  /** host:port of this agent's gRPC DetailService, when it serves one. */
+  detailAddress?: string;
 }
 
 export function newEpoch(): number {
@@ -31,5 +33,6 @@ export function buildSnapshot(identity: AgentIdentity, seq: number, agentTimeMs:
     namespaces: sample.namespaces,
     parse: sample.parse,
     agentVersion: identity.version,
+    detailAddress: identity.detailAddress ?? '',
   };
 }
