@@ -23,6 +23,7 @@ import { INET_TABLES } from '../procfs/net-tables.js';
 import type { ScanStats } from '../procfs/scan-stats.js';
 import { emptyScanStats } from '../procfs/scan-stats.js';
 import { TCP_LISTEN, TCP_MAX_STATE } from '../procfs/tcp-states.js';
+import { connectionKey, keyDirection, keyPort, keyState, portDirectionKey } from './connection-key.js';
 import { TopRemotes } from './top-remotes.js';
 
 export type NamespaceTables = Partial<Record<TableName, Uint8Array>>;
@@ -84,14 +85,13 @@ export function countNamespace(tables: NamespaceTables, options: CountOptions): 
     const inboundHttp = listening.has(line.localPort) && options.httpPorts.has(line.localPort);
     let key: number;
     if (inboundHttp || (listening.has(line.localPort) && !options.httpPorts.has(line.remotePort))) {
-      key = countKey(line.localPort, Direction.DIRECTION_INBOUND, line.state);
+      key = connectionKey(line.localPort, Direction.DIRECTION_INBOUND, line.state);
     } else if (options.httpPorts.has(line.remotePort)) {
-      key = countKey(line.remotePort, Direction.DIRECTION_OUTBOUND, line.state);
+      key = connectionKey(line.remotePort, Direction.DIRECTION_OUTBOUND, line.state);
     } else return;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    const port = key >>> 8;
-    if (!options.httpPorts.has(port)) return;
-    const remoteKey = key >>> 4;
+    if (!options.httpPorts.has(keyPort(key))) return;
+    const remoteKey = portDirectionKey(key);
     let top = remotes.get(remoteKey);
     if (!top) remotes.set(remoteKey, (top = new TopRemotes()));
     top.add(remoteAddressOf(line));
@@ -130,20 +130,15 @@ export function countNamespace(tables: NamespaceTables, options: CountOptions): 
   };
 }
 
-/** port (16 bits) | direction (4 bits) | state (4 bits): one number, no string per socket. */
-function countKey(port: number, direction: Direction, state: number): number {
-  return (port << 8) | (direction << 4) | (state & 0xf);
-}
-
 function portCountsOf(counts: Map<number, number>, httpPorts: ReadonlySet<number>): PortCount[] {
   return [...counts]
     .sort(([a], [b]) => a - b)
     .map(([key, count]) => ({
-      port: key >>> 8,
-      direction: (key >>> 4) & 0xf,
-      state: key & 0xf,
+      port: keyPort(key),
+      direction: keyDirection(key),
+      state: keyState(key),
       count,
-      http: httpPorts.has(key >>> 8),
+      http: httpPorts.has(keyPort(key)),
     }));
 }
 

@@ -1,0 +1,101 @@
+// Every node the collector has heard from: ordering of its snapshots and its live/stale state.
+//
+// Ordering: within one agent run (epoch) a snapshot is newer when its seq is larger. Epochs
+// are random per start, so across runs the agent clock orders them, and an epoch once
+// replaced is retired for good, so a replay of an older run can never come back. A node is
+// stale after 3 missed intervals (by the collector's clock) or at once after a goodbye.
+
+import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import type { NodeSummary } from './node-summary.js';
+
+export type NodeStatus = 'live' | 'stale';
+
+export interface NodeRecord {
+  name: string;
+  status: NodeStatus;
+  /** Why the node is stale: it said goodbye, or it went quiet. */
+  staleReason?: 'goodbye' | 'missed_intervals';
+  snapshot: Snapshot;
+  summary: NodeSummary;
+  sizeBytes: number;
+  /** Collector time of the last accepted snapshot. */
+  lastSeenMs: number;
+}
+
+export type Offer =
+  | { accepted: true; record: NodeRecord; replaced?: NodeRecord }
+  | { accepted: false; detail: string };
+
+export const MISSED_INTERVALS_BEFORE_STALE = 3;
+const RETIRED_EPOCHS_KEPT = 16;
+
+export class NodeRegistry {
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly retired = new Map<string, number[]>();
+
+  /** Accept the snapshot when it is newer than what the node last sent. */
+  offer(snapshot: Snapshot, summary: NodeSummary, sizeBytes: number, nowMs: number): Offer {
+    const current = this.nodes.get(snapshot.node);
+    if (current) {
+      const problem = this.olderThan(snapshot, current);
+      if (problem) return { accepted: false, detail: problem };
+    }
+    if (current && current.snapshot.epoch !== snapshot.epoch) this.retire(snapshot.node, current.snapshot.epoch);
+    const record: NodeRecord = {
+      name: snapshot.node,
+      status: snapshot.goodbye ? 'stale' : 'live',
+      ...(snapshot.goodbye ? { staleReason: 'goodbye' as const } : {}),
+      snapshot,
+      summary,
+      sizeBytes,
+      lastSeenMs: nowMs,
+    };
+    this.nodes.set(snapshot.node, record);
+    return current ? { accepted: true, record, replaced: current } : { accepted: true, record };
+  }
+
+  /** Mark nodes stale that missed 3 intervals; returns those that just turned stale. */
+  sweep(nowMs: number): NodeRecord[] {
+    const turned: NodeRecord[] = [];
+    for (const record of this.nodes.values()) {
+      if (record.status !== 'live') continue;
+      if (nowMs - record.lastSeenMs > MISSED_INTERVALS_BEFORE_STALE * record.snapshot.intervalMs) {
+        record.status = 'stale';
+        record.staleReason = 'missed_intervals';
+        turned.push(record);
+      }
+    }
+    return turned;
+  }
+
+  get(name: string): NodeRecord | undefined {
+    return this.nodes.get(name);
+  }
+
+  records(): IterableIterator<NodeRecord> {
+    return this.nodes.values();
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  private olderThan(snapshot: Snapshot, current: NodeRecord): string | undefined {
+    const have = current.snapshot;
+    if (snapshot.epoch === have.epoch) {
+      return snapshot.seq > have.seq ? undefined : `seq ${snapshot.seq} <= ${have.seq} of epoch ${have.epoch}`;
+    }
+    if (this.retired.get(snapshot.node)?.includes(snapshot.epoch)) return `epoch ${snapshot.epoch} was replaced`;
+    // A new run: newer by the agent clock, or the old run has ended (goodbye or stale), so a
+    // restarted agent whose clock stepped back is accepted once its predecessor is gone.
+    if (snapshot.agentTimeMs > have.agentTimeMs || current.status === 'stale') return undefined;
+    return `epoch ${snapshot.epoch} at ${snapshot.agentTimeMs} is older than epoch ${have.epoch} at ${have.agentTimeMs}`;
+  }
+
+  private retire(node: string, epoch: number): void {
+    const list = this.retired.get(node) ?? [];
+    list.push(epoch);
+    if (list.length > RETIRED_EPOCHS_KEPT) list.shift();
+    this.retired.set(node, list);
+  }
+}
