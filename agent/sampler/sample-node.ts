@@ -18,6 +18,11 @@ export interface SampleOptions {
   maxPidsListed: number;
 }
 
+/** What the sampling worker is started with: sampling options plus the node's name for replies. */
+export interface WorkerOptions extends SampleOptions {
+  node: string;
+}
+
 export interface NodeSample {
   namespaces: NetworkNamespace[];
   parse: ParseStats;

@@ -20,7 +20,12 @@ export function newEpoch(): number {
   return randomInt(1, 2 ** 48 - 1);
 }
 
-export function buildSnapshot(identity: AgentIdentity, seq: number, agentTimeMs: number, sample: NodeSample): Snapshot {
+export function buildSnapshot(
+  identity: AgentIdentity,
+  seq: number,
+  agentTimeMs: number,
+  sample: { namespaces: NodeSample['namespaces']; parse: NodeSample['parse'] | undefined },
+): Snapshot {
   return {
     cluster: identity.cluster,
     node: identity.node,

@@ -1,0 +1,66 @@
+// A small GET-only HTTP server for the agent's and the collector's endpoints: the handler maps
+// a URL to a body; errors become JSON with their status, never a crash.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A string is sent as Prometheus/plain text, anything else as JSON. */
+export type RouteHandler = (url: URL) => Promise<unknown>;
+
+export class RouteServer {
+  private readonly server = createServer((req, res) => void this.handle(req, res));
+
+  constructor(
+    private readonly route: RouteHandler,
+    private readonly logger: Logger,
+  ) {}
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET');
+      const body = await this.route(new URL(req.url ?? '/', 'http://localhost'));
+      if (typeof body === 'string') send(res, 200, body, 'text/plain; version=0.0.4; charset=utf-8');
+      else send(res, 200, `${JSON.stringify(body)}\n`, 'application/json');
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (status === 500) this.logger.error({ err: error, url: req.url }, 'request failed');
+      const message = error instanceof Error ? error.message : String(error);
+      send(res, status, `${JSON.stringify({ error: message })}\n`, 'application/json');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,100 @@
+// The collector's HTTP interface: /api/v1/* JSON, /metrics, /healthz, /readyz.
+
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { HttpError, RouteServer } from '../../agent/http/route-server.js';
+import { tcpStateCode, tcpStateName } from '../../agent/procfs/tcp-states.js';
+import { Table } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import type { DetailClient } from '../detail/detail-client.js';
+import { fanOutDetail } from '../detail/fan-out.js';
+import type { FleetState } from '../fleet-state.js';
+import { nodeDetailView, nodesView, summaryView } from './fleet-views.js';
+
+export interface HttpApiOptions {
+  state: FleetState;
+  metrics: Registry;
+  logger: Logger;
+  /** Where detail requests go; without one /api/v1/connections answers 501. */
+  detail?: DetailClient;
+  /** False until ingest is subscribed (and JetStream recovery has finished). */
+  ready: () => boolean;
+}
+
+const MAX_ROWS = 100_000;
+
+export class HttpApi {
+  readonly server: RouteServer;
+
+  constructor(private readonly options: HttpApiOptions) {
+    this.server = new RouteServer((url) => this.route(url), options.logger);
+  }
+
+  private async route(url: URL): Promise<unknown> {
+    const { state } = this.options;
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path === '/healthz') return 'ok\n';
+    if (path === '/readyz') {
+      if (!this.options.ready()) throw new HttpError(503, 'not ready');
+      return 'ok\n';
+    }
+    if (path === '/metrics') {
+      state.sweep();
+      return this.options.metrics.metrics();
+    }
+    state.sweep();
+    if (path === '/api/v1/summary') return summaryView(state);
+    if (path === '/api/v1/nodes') return nodesView(state);
+    if (path.startsWith('/api/v1/nodes/')) {
+      const record = state.registry.get(decodeURIComponent(path.slice('/api/v1/nodes/'.length)));
+      if (!record) throw new HttpError(404, 'no such node');
+      return nodeDetailView(record, state.now());
+    }
+    if (path === '/api/v1/connections') return this.connections(url.searchParams);
+    throw new HttpError(404, `no route ${path}`);
+  }
+
+  private async connections(params: URLSearchParams): Promise<unknown> {
+    const { detail, state } = this.options;
+    if (!detail) throw new HttpError(501, 'this collector has no detail transport (NATS or gRPC)');
+    const port = numberParam(params, 'port', 0, 65535) ?? 0;
+    const stateName = params.get('state');
+    const stateCode = stateName ? tcpStateCode(stateName) : 0;
+    if (stateCode < 0) throw new HttpError(400, `unknown state "${stateName}"`);
+    const limit = numberParam(params, 'limit', 1, MAX_ROWS) ?? 10_000;
+    const wanted = params.get('node');
+    const nodes = wanted
+      ? [wanted]
+      : [...state.registry.records()].filter((r) => r.status === 'live').map((r) => r.name).sort();
+    const results = await fanOutDetail(detail, nodes, { port, state: stateCode, namespaceInode: 0, limit }, {
+      timeoutMs: 5000,
+      concurrency: 32,
+    });
+    return {
+      nodes: results.map((r) => ({ node: r.node, rows: r.rows.length, truncated: r.truncated, ...(r.error ? { error: r.error } : {}) })),
+      rows: results.flatMap((r) =>
+        r.rows.map((row) => ({
+          node: r.node,
+          proto: Table[row.table].replace('TABLE_', '').toLowerCase(),
+          recvQ: row.rxQueue,
+          sendQ: row.txQueue,
+          localAddress: row.localAddress,
+          localPort: row.localPort,
+          remoteAddress: row.remoteAddress,
+          remotePort: row.remotePort,
+          state: tcpStateName(row.state),
+          namespaceInode: row.namespaceInode,
+        })),
+      ),
+    };
+  }
+}
+
+function numberParam(params: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const text = params.get(name);
+  if (text === null || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

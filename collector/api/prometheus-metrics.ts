@@ -1,0 +1,128 @@
+// /metrics: the fleet's connection gauges computed at scrape time from FleetState (O(answer)),
+// the ingest counters, and the process's own metrics.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection-key.js';
+import { tcpStateName } from '../../agent/procfs/tcp-states.js';
+import type { FleetState } from '../fleet-state.js';
+import { directionName } from './fleet-views.js';
+
+export function fleetMetrics(state: FleetState): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fleetstat_collector_' });
+
+  new Gauge({
+    name: 'fleetstat_http_connections',
+    help: 'HTTP connections (not listeners) on live nodes, by node, port, TCP state and direction.',
+    labelNames: ['node', 'port', 'state', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const record of state.registry.records()) {
+        if (record.status !== 'live') continue;
+        for (const [key, count] of record.summary.http) {
+          this.set(
+            { node: record.name, port: keyPort(key), state: tcpStateName(keyState(key)), direction: directionName(keyDirection(key)) },
+            count,
+          );
+        }
+      }
+    },
+  });
+
+  const listeners = new Gauge({
+    name: 'fleetstat_listeners',
+    help: 'Listening TCP sockets on live nodes, by node and port.',
+    labelNames: ['node', 'port'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'fleetstat_listen_accept_queue',
+    help: 'Connections completed but not yet accepted, summed over the listening sockets of a port on live nodes.',
+    labelNames: ['node', 'port'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      listeners.reset();
+      for (const record of state.registry.records()) {
+        if (record.status !== 'live') continue;
+        for (const [port, l] of record.summary.listeners) {
+          this.set({ node: record.name, port }, l.acceptQueue);
+          listeners.set({ node: record.name, port }, l.sockets);
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'fleetstat_nodes',
+    help: 'Nodes known to the collector, by status (live or stale).',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      let live = 0;
+      let stale = 0;
+      for (const record of state.registry.records()) {
+        if (record.status === 'live') live++;
+        else stale++;
+      }
+      this.set({ status: 'live' }, live);
+      this.set({ status: 'stale' }, stale);
+    },
+  });
+
+  new Gauge({
+    name: 'fleetstat_node_snapshot_age_seconds',
+    help: 'Seconds since the last accepted snapshot of each node.',
+    labelNames: ['node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = state.now();
+      for (const record of state.registry.records()) this.set({ node: record.name }, (now - record.lastSeenMs) / 1000);
+    },
+  });
+
+  countersFrom(registry, state);
+  const size = new Histogram({
+    name: 'fleetstat_snapshot_size_bytes',
+    help: 'Size of accepted snapshots.',
+    buckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+    registers: [registry],
+  });
+  state.onAcceptedBytes = (bytes) => size.observe(bytes);
+  return registry;
+}
+
+/** Counters mirror FleetState's plain counts at scrape time, so ingest stays free of prom-client. */
+function countersFrom(registry: Registry, state: FleetState): void {
+  new Counter({
+    name: 'fleetstat_ingest_snapshots_received_total',
+    help: 'Snapshots received, by transport.',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [transport, count] of state.counters.received) this.inc({ transport }, count);
+    },
+  });
+  new Counter({
+    name: 'fleetstat_ingest_snapshots_accepted_total',
+    help: 'Snapshots accepted (valid and newer than the node\'s last).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(state.counters.accepted);
+    },
+  });
+  new Counter({
+    name: 'fleetstat_ingest_snapshots_rejected_total',
+    help: 'Snapshots rejected, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of state.counters.rejected) this.inc({ reason }, count);
+    },
+  });
+}
