@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerUp } from './commands/up.js';
+import { registerTop } from './commands/top.js';
+import { registerConnections } from './commands/connections.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerAgent(program);
   registerNetstat(program);
   registerUp(program);
+  registerTop(program);
+  registerConnections(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

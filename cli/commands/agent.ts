@@ -32,6 +32,7 @@ export function registerAgent(program: Command): void {
         httpPorts: config.httpPorts,
         topK: config.topK,
         maxPidsListed: 16,
+        node: config.node,
       });
       try {
         const sample = await sampler.sample(Math.max(config.intervalMs, 30_000));

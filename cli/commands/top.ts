@@ -1,0 +1,57 @@
+// `fleetstat top`: nodes ranked by HTTP connections, like `kubectl top nodes`; --watch refreshes.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { alignColumns } from '../../agent/netstat/http-count-report.js';
+import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
+import { argParser } from '../agent-options.js';
+import { getJson } from '../collector-client.js';
+import { parseDuration } from '../duration.js';
+import type { OutputFormat } from '../output-format.js';
+import { addOutputOption } from '../output-format.js';
+import { writeOut } from '../write-out.js';
+
+interface TopFlags {
+  collector: string;
+  output: OutputFormat;
+  watch?: boolean;
+  interval: number;
+}
+
+export function registerTop(program: Command): void {
+  addOutputOption(
+    program
+      .command('top')
+      .description('nodes ranked by HTTP connections')
+      .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
+      .option('-w, --watch', 'refresh until interrupted')
+      .option('--interval <duration>', 'refresh period with --watch', argParser(parseDuration), 2000),
+  ).action(async (flags: TopFlags) => {
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      do {
+        const [summary, nodes] = await Promise.all([
+          getJson<SummaryView>(flags.collector, 'api/v1/summary'),
+          getJson<NodeView[]>(flags.collector, 'api/v1/nodes'),
+        ]);
+        const ranked = [...nodes].sort((a, b) => b.httpConnections - a.httpConnections || (a.name < b.name ? -1 : 1));
+        const clear = flags.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '';
+        await writeOut(flags.output === 'json' ? `${JSON.stringify(ranked)}\n` : clear + topTable(summary, ranked));
+        if (flags.watch) await sleep(flags.interval, undefined, { signal: stop.signal }).catch(() => undefined);
+      } while (flags.watch && !stop.signal.aborted);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  });
+}
+
+export function topTable(summary: SummaryView, nodes: readonly NodeView[]): string {
+  const rows = [
+    ['NAME', 'STATUS', 'HTTP', 'NAMESPACES', 'LAST SEEN'],
+    ...nodes.map((n) => [n.name, n.status, String(n.httpConnections), String(n.namespaces), `${n.ageSeconds.toFixed(0)}s ago`]),
+  ];
+  const footer = `cluster ${summary.cluster}: ${summary.httpConnections} HTTP connections on ${summary.nodes.live} live nodes (${summary.nodes.stale} stale)`;
+  return `${[...alignColumns(rows), footer].join('\n')}\n`;
+}
