@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Sampler } from '../dist/agent/sampler/sampler.js';
 import { NodeSampler } from '../agent/sampler/sample-node.js';
 
-const options = { procRoot: '/proc', netns: 'all' as const, httpPorts: [80], topK: 3, maxPidsListed: 4 };
+const options = { procRoot: '/proc', netns: 'all' as const, httpPorts: [80], topK: 3, maxPidsListed: 4, node: 'test' };
 
 describe('Sampler (worker thread)', () => {
   it('returns what an in-process sample returns', async () => {
