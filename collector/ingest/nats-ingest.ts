@@ -122,6 +122,7 @@ export class NatsIngest {
   }
 
   private async doStart(): Promise<void> {
+    if (this.stopPromise) throw new Error('NatsIngest.start() after stop()');
     const nc = this.opts.connection;
     const js = this.opts.jetstream === true ? {} : this.opts.jetstream || undefined;
     this.holding = js !== undefined;
