@@ -3,6 +3,8 @@
 
 import type { ServiceError } from '@grpc/grpc-js';
 import { Client, credentials, Metadata, Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcDetailServer } from '../agent/detail/grpc-detail-server.js';
 import { GrpcServerError } from '../agent/grpc/grpc-server-lifecycle.js';
@@ -322,6 +324,28 @@ describe('GrpcPublisher → GrpcIngestServer', () => {
     await p.shutdown(3000);
     expect(ingest.received.map((r) => Snapshot.decode(r.bytes).goodbye)).toEqual([true]);
     expect(p.stats()).toMatchObject({ streamsOpened: 2, dropped: 0 });
+  });
+
+  it('a port that accepts TCP but never answers: start() resolves after startTimeoutMs, shutdown does not wait', async () => {
+    const silent = createServer(() => undefined);
+    const port = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as AddressInfo).port)));
+    cleanups.push(() => {
+      silent.close();
+      silent.unref();
+    });
+    const p = publisher(`127.0.0.1:${port}`, { startTimeoutMs: 200 });
+    await p.start();
+    expect(p.status().connected).toBe(false);
+    expect(await p.publish(snapshot('node-a', 1))).toBe('pending');
+    // The pending snapshot is written to the connecting stream: shutdown waits its full limit for it.
+    const started = Date.now();
+    await p.shutdown(300);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const idle = publisher(`127.0.0.1:${port}`, { startTimeoutMs: 200 });
+    await idle.start();
+    const idleStarted = Date.now();
+    await idle.shutdown(5000);
+    expect(Date.now() - idleStarted).toBeLessThan(1000);
   });
 
   it('a second server on a port in use fails start() with GrpcServerError', async () => {

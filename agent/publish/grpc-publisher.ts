@@ -215,7 +215,8 @@ export class GrpcPublisher implements SnapshotPublisher {
     // The callback below may only run after the call exists, so it reads the stream from here.
     const created: { stream?: OpenStream } = {};
     // No deadline: the stream lives as long as the agent; keepalive pings watch the connection.
-    // No waitForReady: an unreachable collector fails the attempt at once, and our backoff decides when to retry.
+    // Normally no waitForReady: an unreachable collector fails the attempt at once, and our
+    // backoff decides when to retry.
     const { path, responseDeserialize } = IngestServiceService.publish;
     const call = client.makeClientStreamRequest<Uint8Array, PublishResponse>(
       path,
@@ -355,10 +356,16 @@ export class GrpcPublisher implements SnapshotPublisher {
     let stream = this.stream;
     // Best effort for the last snapshot (the goodbye): one more stream, bounded by timeoutMs.
     if (!stream && this.pending && wasRunning) stream = this.openStream(true);
-    if (stream && !stream.accepted && this.pending) {
-      // Buffered by the call and sent if the collector accepts the stream in time.
-      stream.call.write(this.pending.bytes);
-      this.pending = undefined;
+    if (stream && !stream.accepted) {
+      if (this.pending) {
+        // Buffered by the call and sent if the collector accepts the stream in time.
+        stream.call.write(this.pending.bytes);
+        this.pending = undefined;
+      } else {
+        // Nothing to deliver on a stream still connecting: do not wait out the time limit for it.
+        this.abandon(stream, 'shutdown');
+        stream = undefined;
+      }
     }
     if (stream) {
       const open = stream;
