@@ -10,14 +10,14 @@ import { NamespaceTableReader } from '../../agent/netns/read-namespace-tables.js
 import type { NameTables } from '../../agent/netstat/name-tables.js';
 import { NO_NAMES, parseNameTables } from '../../agent/netstat/name-tables.js';
 import type { NamespaceListing, NetstatSelection } from '../../agent/netstat/netstat-report.js';
-import { netstatLines } from '../../agent/netstat/netstat-report.js';
+import { netstatListing } from '../../agent/netstat/netstat-report.js';
 import { httpCountLines } from '../../agent/netstat/http-count-report.js';
 import type { Protocol } from '../../agent/procfs/net-tables.js';
 import { NodeSampler } from '../../agent/sampler/sample-node.js';
 import { TABLE_NAMES } from '../../agent/procfs/net-tables.js';
 import { DEFAULT_HTTP_PORTS, parsePortList } from '../../agent/snapshot/http-ports.js';
 import { argParser, parseNetns } from '../agent-options.js';
-import { writeOut } from '../write-out.js';
+import { LineWriter, writeOut } from '../write-out.js';
 
 interface NetstatFlags {
   all?: boolean;
@@ -56,12 +56,17 @@ export function registerNetstat(program: Command): void {
     .option('--proc <dir>', 'proc filesystem root', '/proc')
     .action(async (flags: NetstatFlags) => {
       assertProcRoot(flags.proc);
-      const lines = flags.http ? httpLines(flags) : listingLines(flags);
-      await writeOut(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+      if (flags.http) {
+        await writeOut(`${httpLines(flags).join('\n')}\n`);
+        return;
+      }
+      const out = new LineWriter();
+      listing(flags, out.line);
+      await out.end();
     });
 }
 
-function listingLines(flags: NetstatFlags): string[] {
+function listing(flags: NetstatFlags, emit: (line: string) => void): void {
   const reader = new NamespaceTableReader(flags.proc);
   const tagged = flags.netns === 'all';
   // "self" reads <proc>/<own pid>/net, exactly what net-tools reads through /proc/net.
@@ -73,7 +78,7 @@ function listingLines(flags: NetstatFlags): string[] {
       yield tagged ? { tables, label: `${ns.inode}/${ns.processName}` } : { tables };
     }
   };
-  return netstatLines(selectionOf(flags), listings(), namesFor(flags), tagged).lines;
+  netstatListing(selectionOf(flags), listings(), namesFor(flags), tagged, emit);
 }
 
 function httpLines(flags: NetstatFlags): string[] {

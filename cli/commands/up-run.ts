@@ -1,0 +1,61 @@
+// `fleetstat up`: a collector with its HTTP API and metrics, and this machine's agent (every
+// network namespace) publishing to it in memory. Prints where the API is, then the HTTP table
+// each interval.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentRunner } from '../../agent/agent-runner.js';
+import { httpCountLines } from '../../agent/netstat/http-count-report.js';
+import { MemoryPublisher } from '../../agent/publish/memory-publisher.js';
+import { Sampler } from '../../agent/sampler/sampler.js';
+import { Collector } from '../../collector/collector.js';
+import { LocalDetailClient } from '../../collector/detail/local-detail-client.js';
+import { agentConfigOf } from '../agent-options.js';
+import { formatHostPort } from '../host-port.js';
+import { cliLogger } from '../logger.js';
+import { VERSION } from '../version.js';
+import { writeOut } from '../write-out.js';
+import type { UpFlags } from './up.js';
+
+export async function runUp(flags: UpFlags): Promise<void> {
+  const config = agentConfigOf(flags);
+  // A person watches this terminal: only warnings and errors go to stderr by default.
+  const logger = cliLogger('fleetstat-up', 'warn');
+  const sampler = new Sampler({ procRoot: config.procRoot, netns: config.netns, httpPorts: config.httpPorts, topK: config.topK, maxPidsListed: 16, node: config.node });
+  const collector = new Collector({ cluster: config.cluster, logger, detail: new LocalDetailClient(config.node, sampler) });
+  const publisher = new MemoryPublisher((bytes, node) => collector.state.ingest(bytes, { transport: 'memory', claimedNode: node }));
+  // The first sample right away: a person is waiting for it.
+  const runner = new AgentRunner({ config, sampler, publisher, logger, version: VERSION, random: () => 0 });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    const address = await collector.start(flags.listen.host, flags.listen.port);
+    const base = `http://${formatHostPort({ host: address.address, port: address.port })}`;
+    await runner.start();
+    await writeOut(
+      `fleetstat up: node ${config.node}, every ${config.intervalMs} ms, netns ${config.netns}, HTTP ports ${config.httpPorts.join(',')}\n` +
+        `  API      ${base}/api/v1/summary  ${base}/api/v1/nodes  ${base}/api/v1/connections?port=80\n` +
+        `  metrics  ${base}/metrics\n` +
+        `  CLI      fleetstat top --collector ${base}   fleetstat connections --collector ${base} --port 80\n`,
+    );
+    for (let n = 0; !stop.signal.aborted && (flags.count === undefined || n < flags.count); n++) {
+      await waitForSample(runner, n + 1, config.intervalMs * 3, stop.signal);
+      const record = collector.state.registry.get(config.node);
+      if (stop.signal.aborted || !record) continue;
+      await writeOut(`\n${new Date().toISOString()}\n${httpCountLines(record.snapshot.namespaces).join('\n')}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await runner.stop();
+    await collector.stop();
+    await sampler.close();
+  }
+}
+
+/** Wait until the runner has published `n` samples (or the time or the signal runs out). */
+async function waitForSample(runner: AgentRunner, n: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (runner.counters.samples + runner.counters.sampleErrors < n && Date.now() < deadline && !signal.aborted) {
+    await sleep(50, undefined, { signal }).catch(() => undefined);
+  }
+}
