@@ -7,6 +7,7 @@ import { registerNetstat } from './commands/netstat.js';
 import { registerUp } from './commands/up.js';
 import { registerTop } from './commands/top.js';
 import { registerConnections } from './commands/connections.js';
+import { registerCollector } from './commands/collector.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
   registerAgent(program);
+  registerCollector(program);
   registerNetstat(program);
   registerUp(program);
   registerTop(program);

@@ -10,7 +10,7 @@ import { Sampler } from '../../agent/sampler/sampler.js';
 import { Collector } from '../../collector/collector.js';
 import { LocalDetailClient } from '../../collector/detail/local-detail-client.js';
 import { agentConfigOf } from '../agent-options.js';
-import { formatHostPort } from '../host-port.js';
+import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { cliLogger } from '../logger.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
@@ -30,7 +30,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     const address = await collector.start(flags.listen.host, flags.listen.port);
-    const base = `http://${formatHostPort({ host: address.address, port: address.port })}`;
+    const base = `http://${formatHostPort(address.address, address.port)}`;
     await runner.start();
     await writeOut(
       `fleetstat up: node ${config.node}, every ${config.intervalMs} ms, netns ${config.netns}, HTTP ports ${config.httpPorts.join(',')}\n` +

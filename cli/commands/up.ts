@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import type { SamplingFlags } from '../agent-options.js';
 import { addSamplingOptions, argParser } from '../agent-options.js';
-import type { HostPort } from '../host-port.js';
-import { parseHostPort } from '../host-port.js';
+import type { HostPort } from '../../agent/grpc/host-port.js';
+import { parseListenAddress } from '../address-options.js';
 
 export interface UpFlags extends SamplingFlags {
   listen: HostPort;
@@ -14,7 +14,7 @@ export interface UpFlags extends SamplingFlags {
 
 export function registerUp(program: Command): void {
   addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed"))
-    .option('--listen <host:port>', 'collector HTTP API and /metrics', argParser(parseHostPort), parseHostPort('127.0.0.1:7470'))
+    .option('--listen <host:port>', 'collector HTTP API and /metrics', argParser(parseListenAddress), parseListenAddress('127.0.0.1:7470'))
     .option('--count <n>', 'stop after this many intervals', argParser(parsePositive))
     .action(async (flags: UpFlags) => (await import('./up-run.js')).runUp(flags));
 }

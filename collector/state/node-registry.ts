@@ -6,6 +6,7 @@
 // stale after 3 missed intervals (by the collector's clock) or at once after a goodbye.
 
 import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import type { IngestTransport } from '../ingest/snapshot-ingest.js';
 import type { NodeSummary } from './node-summary.js';
 
 export type NodeStatus = 'live' | 'stale';
@@ -18,6 +19,8 @@ export interface NodeRecord {
   snapshot: Snapshot;
   summary: NodeSummary;
   sizeBytes: number;
+  /** How the last snapshot came: detail requests go back the same way. */
+  transport: IngestTransport;
   /** Collector time of the last accepted snapshot. */
   lastSeenMs: number;
 }
@@ -34,7 +37,7 @@ export class NodeRegistry {
   private readonly retired = new Map<string, number[]>();
 
   /** Accept the snapshot when it is newer than what the node last sent. */
-  offer(snapshot: Snapshot, summary: NodeSummary, sizeBytes: number, nowMs: number): Offer {
+  offer(snapshot: Snapshot, summary: NodeSummary, sizeBytes: number, transport: IngestTransport, nowMs: number): Offer {
     const current = this.nodes.get(snapshot.node);
     if (current) {
       const problem = this.olderThan(snapshot, current);
@@ -48,6 +51,7 @@ export class NodeRegistry {
       snapshot,
       summary,
       sizeBytes,
+      transport,
       lastSeenMs: nowMs,
     };
     this.nodes.set(snapshot.node, record);

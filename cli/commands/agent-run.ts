@@ -1,0 +1,75 @@
+// The long-running agent: the sampling worker, a publisher for the chosen transport, detail
+// requests answered the same way, optional /healthz and /metrics, and a goodbye on SIGTERM.
+
+import { once } from 'node:events';
+import type { AgentConfig } from '../../agent/agent-config.js';
+import { agentMetrics, agentRoutes } from '../../agent/agent-metrics.js';
+import { AgentRunner } from '../../agent/agent-runner.js';
+import { formatHostPort } from '../../agent/grpc/host-port.js';
+import { RouteServer } from '../../agent/http/route-server.js';
+import { Sampler } from '../../agent/sampler/sampler.js';
+import type { SnapshotPublisher } from '../../agent/publish/snapshot-publisher.js';
+import { cliLogger } from '../logger.js';
+import { VERSION } from '../version.js';
+import type { AgentFlags } from './agent.js';
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export async function runAgent(config: AgentConfig, flags: AgentFlags): Promise<void> {
+  const logger = cliLogger('fleetstat-agent');
+  const sampler = new Sampler({
+    procRoot: config.procRoot,
+    netns: config.netns,
+    httpPorts: config.httpPorts,
+    topK: config.topK,
+    maxPidsListed: 16,
+    node: config.node,
+  });
+  const extras: Stoppable[] = [];
+  let publisher: SnapshotPublisher;
+  let startDetail: () => Promise<void> = async () => undefined;
+  let detailAddress: string | undefined;
+  if (flags.nats) {
+    const { NatsPublisher } = await import('../../agent/publish/nats-publisher.js');
+    const { NatsDetailResponder } = await import('../../agent/detail/nats-detail-responder.js');
+    const nats = new NatsPublisher({
+      cluster: config.cluster,
+      node: config.node,
+      servers: flags.nats,
+      jetstream: flags.jetstream === true,
+      name: `fleetstat-agent/${config.node}`,
+      logger,
+    });
+    const responder = new NatsDetailResponder({ link: nats.link, cluster: config.cluster, node: config.node, source: sampler, logger });
+    startDetail = () => responder.start();
+    extras.push(responder);
+    publisher = nats;
+  } else {
+    const { GrpcPublisher } = await import('../../agent/publish/grpc-publisher.js');
+    publisher = new GrpcPublisher({ address: flags.grpc ?? '', logger });
+    if (flags.detailListen) {
+      const { GrpcDetailServer } = await import('../../agent/detail/grpc-detail-server.js');
+      const listen = flags.detailListen;
+      const server = new GrpcDetailServer({ address: formatHostPort(listen.host, listen.port), source: sampler, node: config.node, logger });
+      detailAddress = flags.detailAddress ?? formatHostPort(listen.host, listen.port);
+      startDetail = async () => void (await server.start());
+      extras.push({ stop: () => server.shutdown(5000) });
+    }
+  }
+  const runner = new AgentRunner({ config, sampler, publisher, logger, version: VERSION, ...(detailAddress ? { detailAddress } : {}) });
+  const http = flags.listen ? new RouteServer(agentRoutes(runner, agentMetrics(runner, publisher), Date.now()), logger) : undefined;
+  try {
+    await runner.start();
+    await startDetail();
+    if (http && flags.listen) await http.listen(flags.listen.host, flags.listen.port);
+    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+    logger.info('stopping');
+  } finally {
+    await runner.stop();
+    for (const extra of extras) await extra.stop();
+    await http?.close();
+    await sampler.close();
+  }
+}

@@ -1,0 +1,71 @@
+// The long-running collector: fleet state and HTTP API, NATS ingest (with JetStream recovery)
+// and/or the gRPC server (IngestService + QueryService), detail routed per node's transport.
+
+import { once } from 'node:events';
+import { formatHostPort } from '../../agent/grpc/host-port.js';
+import { Collector } from '../../collector/collector.js';
+import type { DetailClient } from '../../collector/detail/detail-client.js';
+import type { IngestTransport } from '../../collector/ingest/snapshot-ingest.js';
+import { RouteDetailClient } from '../../collector/detail/route-detail-client.js';
+import { cliLogger } from '../logger.js';
+import type { CollectorFlags } from './collector.js';
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export async function runCollector(flags: CollectorFlags): Promise<void> {
+  const logger = cliLogger('fleetstat-collector');
+  const routes: { nats?: DetailClient; grpc?: DetailClient } = {};
+  const collector: Collector = new Collector({
+    cluster: flags.cluster,
+    logger,
+    maxSnapshotBytes: flags.maxSnapshotBytes,
+    detail: new RouteDetailClient((node): IngestTransport | undefined => collector.state.registry.get(node)?.transport, routes),
+  });
+  const stops: Stoppable[] = [];
+  const readiness: (() => boolean)[] = [];
+  try {
+    if (flags.nats) {
+      const { connectCollectorNats } = await import('../../collector/ingest/nats-connect.js');
+      const { NatsIngest } = await import('../../collector/ingest/nats-ingest.js');
+      const { NatsDetailClient } = await import('../../collector/detail/nats-detail-client.js');
+      const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector' });
+      stops.push({ stop: () => connection.drain() });
+      const ingest = new NatsIngest({ connection, cluster: flags.cluster, ingest: collector.state, jetstream: flags.jetstream === true, logger });
+      stops.unshift(ingest);
+      readiness.push(() => ingest.isReady());
+      routes.nats = new NatsDetailClient({ connection, cluster: flags.cluster });
+      await ingest.start();
+    }
+    if (flags.grpc) {
+      const { GrpcIngestServer } = await import('../../collector/ingest/grpc-ingest.js');
+      const { GrpcDetailClient } = await import('../../collector/detail/grpc-detail-client.js');
+      const { addQueryService } = await import('../../collector/api/grpc-query.js');
+      const server = new GrpcIngestServer({
+        address: formatHostPort(flags.grpc.host, flags.grpc.port),
+        ingest: collector.state,
+        // Above ingest's own limit, so a snapshot just over it is counted as too_large there.
+        maxMessageBytes: 2 * flags.maxSnapshotBytes + 16,
+        logger,
+      });
+      addQueryService(server.server, collector.state);
+      const port = await server.start();
+      logger.info({ grpc: formatHostPort(flags.grpc.host, port) }, 'gRPC IngestService and QueryService listening');
+      stops.unshift({ stop: () => server.shutdown(5000) });
+      const detail = new GrpcDetailClient({
+        resolveAddress: (node) => collector.state.registry.get(node)?.snapshot.detailAddress || undefined,
+        logger,
+      });
+      stops.push({ stop: async () => detail.close() });
+      routes.grpc = detail;
+    }
+    collector.setReadiness(() => readiness.every((ready) => ready()));
+    await collector.start(flags.listen.host, flags.listen.port);
+    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+    logger.info('stopping');
+  } finally {
+    for (const s of stops) await s.stop().catch(() => undefined);
+    await collector.stop();
+  }
+}

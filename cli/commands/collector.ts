@@ -1,0 +1,48 @@
+// `fleetstat collector`: receive snapshots over NATS and/or gRPC and serve the fleet view
+// (collector-run.ts, loaded only when the command runs).
+
+import type { Command } from 'commander';
+import type { HostPort } from '../../agent/grpc/host-port.js';
+import { DEFAULT_MAX_SNAPSHOT_BYTES } from '../../collector/ingest/decode-snapshot.js';
+import { argParser } from '../agent-options.js';
+import { parseListenAddress, parseNatsUrls } from '../address-options.js';
+import { UsageError } from '../usage-error.js';
+
+export interface CollectorFlags {
+  cluster: string;
+  nats?: string;
+  jetstream?: boolean;
+  grpc?: HostPort;
+  listen: HostPort;
+  maxSnapshotBytes: number;
+}
+
+const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
+
+export function registerCollector(program: Command): void {
+  program
+    .command('collector')
+    .description('aggregate agents\' snapshots and serve the cluster view (HTTP API, /metrics, gRPC)')
+    .option('--cluster <name>', 'cluster name (NATS subjects fleetstat.v1.<cluster>.*)', argParser(parseName), 'default')
+    .option('--nats <urls>', 'subscribe to snapshots on NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))
+    .option('--jetstream', "with --nats: recover every node's last snapshot from JetStream at start")
+    .option('--grpc <host:port>', 'serve IngestService and QueryService here', argParser(parseListenAddress))
+    .option('--listen <host:port>', 'HTTP API, /metrics, /healthz, /readyz', argParser(parseListenAddress), parseListenAddress('0.0.0.0:7470'))
+    .option('--max-snapshot-bytes <n>', 'larger snapshots are rejected', argParser(parseBytes), DEFAULT_MAX_SNAPSHOT_BYTES)
+    .action(async (flags: CollectorFlags) => {
+      if (!flags.nats && !flags.grpc) throw new UsageError('give --nats URL and/or --grpc HOST:PORT: the collector needs a way to receive snapshots');
+      if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
+      return (await import('./collector-run.js')).runCollector(flags);
+    });
+}
+
+function parseName(text: string): string {
+  if (!NAME.test(text) || text.includes('..')) throw new Error(`"${text}": use letters, digits, '-', '_' and single dots`);
+  return text;
+}
+
+function parseBytes(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,10}$/.test(text) || n < 1024 || n > 64 * 1024 * 1024) throw new Error(`"${text}": expected 1024 to 67108864 bytes`);
+  return n;
+}
