@@ -142,15 +142,17 @@ describe('fleet end to end: namespaces as nodes, NATS, collector', () => {
     }
     // Every node live and sampled after all connections were up.
     const settledAfter = Date.now();
-    for (let i = 0; i < 100; i++) {
+    let settled = false;
+    for (let i = 0; i < 100 && !settled; i++) {
       try {
         const list = (await (await fetch(`${api}/api/v1/nodes`)).json()) as { name: string; status: string; lastSeen: string }[];
-        if (list.length === 3 && list.every((n) => n.status === 'live' && Date.parse(n.lastSeen) > settledAfter + INTERVAL_MS)) break;
+        settled = list.length === 3 && list.every((n) => n.status === 'live' && Date.parse(n.lastSeen) > settledAfter + INTERVAL_MS);
       } catch {
         // collector still starting
       }
-      await new Promise((r) => setTimeout(r, 200));
+      if (!settled) await new Promise((r) => setTimeout(r, 200));
     }
+    if (!settled) throw new Error('the three agents did not all report to the collector within 20 s');
   }, 120_000);
 
   afterAll(async () => {

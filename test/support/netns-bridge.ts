@@ -21,6 +21,7 @@ export async function createLan(subnet: number): Promise<TestLan> {
   const id = randomBytes(3).toString('hex');
   const bridge = `fsbr${id}`;
   const prefix = `198.18.${subnet}`;
+  await removeLeftovers(`${prefix}.1`);
   await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `${prefix}.1/24`, 'dev', bridge]);
   await run('ip', ['link', 'set', bridge, 'up']);
@@ -43,4 +44,13 @@ export async function createLan(subnet: number): Promise<TestLan> {
       await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     },
   };
+}
+
+/** A crashed run's bridge still holding the gateway address would swallow the new LAN's traffic. */
+async function removeLeftovers(gateway: string): Promise<void> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
+  for (const line of stdout.split('\n')) {
+    const match = /^\d+:\s+(fsbr[0-9a-f]+)\s+inet\s+([\d.]+)\//.exec(line);
+    if (match?.[1] && match[2] === gateway) await run('ip', ['link', 'del', match[1]]).catch(() => undefined);
+  }
 }
