@@ -14,7 +14,7 @@ import type { Namespace } from './support/netns.js';
 import { createNamespace, deleteAll, netnsSupportProblem } from './support/netns.js';
 import type { NatsServer } from './support/nats-server.js';
 import { freePort, startNatsServer } from './support/nats-server.js';
-import { FLEETSTAT_BIN } from './support/fleetstat-cli.js';
+import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
 
 const PEERS = fileURLToPath(new URL('./support/http-peers.mjs', import.meta.url));
 const INTERVAL_MS = 1000;
@@ -184,6 +184,19 @@ describe('fleet end to end: namespaces as nodes, NATS, collector', () => {
     const summary = (await (await fetch(`${api}/api/v1/summary`)).json()) as { httpConnections: number; nodes: { live: number } };
     expect(summary.nodes.live).toBe(3);
     expect(summary.httpConnections).toBe(13 + 6 + 4 + 6 + 8 + 5 + 1 + 6);
+  });
+
+  it('connections fans detail requests out over NATS: rows per node equal ss', async () => {
+    const { stdout, code } = await fleetstat(['connections', '--collector', api, '--port', '80', '--state', 'ESTABLISHED', '-o', 'json']);
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout) as { node: string; localPort: number; remotePort: number; state: string }[];
+    for (const n of nodes) {
+      const { stdout: ss } = await n.ns.exec('ss', ['-Htan', 'state', 'established', '( sport = :80 or dport = :80 )']);
+      const expected = ss.split('\n').filter(Boolean).length;
+      expect(rows.filter((r) => r.node === n.name), n.name).toHaveLength(expected);
+      expect(expected).toBeGreaterThan(0);
+    }
+    expect(rows.every((r) => r.state === 'ESTABLISHED' && (r.localPort === 80 || r.remotePort === 80))).toBe(true);
   });
 
   it('a killed agent\'s node is stale within 3 intervals and leaves the totals', async () => {
