@@ -4,7 +4,10 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GetSummaryResponse, ListNodesResponse } from '../proto/gen/fleetstat/v1/query.js';
+import { QueryServiceClient } from '../proto/gen/fleetstat/v1/query.js';
 import { freePort } from './support/nats-server.js';
 import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
 
@@ -29,6 +32,7 @@ describe('agent process over gRPC', () => {
   let agent: ChildProcess;
   let api = '';
   let agentUrl = '';
+  let grpcTarget = '';
   let server: net.Server;
   let port = 0;
   const held: net.Socket[] = [];
@@ -41,6 +45,7 @@ describe('agent process over gRPC', () => {
     const [http, grpc, agentHttp, detail] = [await freePort(), await freePort(), await freePort(), await freePort()];
     api = `http://127.0.0.1:${http}`;
     agentUrl = `http://127.0.0.1:${agentHttp}`;
+    grpcTarget = `127.0.0.1:${grpc}`;
     collector = start(['collector', '--cluster', 'proc', '--grpc', `127.0.0.1:${grpc}`, '--listen', `127.0.0.1:${http}`]);
     agent = start([
       'agent', '--cluster', 'proc', '--node', 'solo', '--grpc', `127.0.0.1:${grpc}`, '--netns', 'self', '--interval', '500ms',
@@ -70,6 +75,26 @@ describe('agent process over gRPC', () => {
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { node: string; state: string }[];
     expect(rows.map((r) => r.state).sort()).toEqual(['ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'LISTEN']);
+  });
+
+  it('the collector answers QueryService over gRPC with the same counts', async () => {
+    const client = new QueryServiceClient(grpcTarget, credentials.createInsecure());
+    try {
+      const summary = await new Promise<GetSummaryResponse>((resolve, reject) =>
+        client.getSummary({}, (error, reply) => (error ? reject(error) : resolve(reply))),
+      );
+      expect(summary).toMatchObject({ liveNodes: 1, staleNodes: 0, httpConnections: 4 });
+      expect(summary.counts.map((c) => [c.node, c.port, c.direction, c.state, c.count])).toEqual([
+        ['solo', port, 1, 1, 2],
+        ['solo', port, 2, 1, 2],
+      ]);
+      const nodes = await new Promise<ListNodesResponse>((resolve, reject) =>
+        client.listNodes({}, (error, reply) => (error ? reject(error) : resolve(reply))),
+      );
+      expect(nodes.nodes).toMatchObject([{ name: 'solo', stale: false, httpConnections: 4 }]);
+    } finally {
+      client.close();
+    }
   });
 
   it('on SIGTERM says goodbye: the node leaves the live totals at once and the agent exits 0', async () => {
