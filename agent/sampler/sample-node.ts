@@ -66,6 +66,7 @@ export class NodeSampler {
         topRemotes: counts.topRemotes,
         totals: counts.totals,
         parse: parseStatsOf(counts.stats, micros, TABLE_NAMES.length - missing.length, missing.length),
+        containers: [],
       });
     }
     const micros = Number((process.hrtime.bigint() - started) / 1000n);

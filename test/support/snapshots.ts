@@ -43,6 +43,7 @@ export function makeSnapshot(m: MadeSnapshot): Snapshot {
         topRemotes: [],
         totals: [],
         parse: undefined,
+        containers: [],
       },
     ],
     parse: undefined,

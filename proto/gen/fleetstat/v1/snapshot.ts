@@ -268,7 +268,25 @@ export interface NetworkNamespace {
   listeners: Listener[];
   topRemotes: RemoteAddresses[];
   totals: TableTotal[];
-  parse: ParseStats | undefined;
+  parse:
+    | ParseStats
+    | undefined;
+  /**
+   * Containers whose processes live in this namespace, from their cgroups: one pod for a pod's
+   * own namespace; in the host's namespace, every hostNetwork pod of the node.
+   */
+  containers: ContainerRef[];
+}
+
+export interface ContainerRef {
+  /** Kubernetes pod UID; empty for a container outside Kubernetes (plain Docker). */
+  podUid: string;
+  /** 64-hex container id; empty when only the pod is known. */
+  containerId: string;
+  /** containerd, cri-o, docker. */
+  runtime: string;
+  /** Processes of this container in the namespace. */
+  pidCount: number;
 }
 
 export interface PortCount {
@@ -631,6 +649,7 @@ function createBaseNetworkNamespace(): NetworkNamespace {
     topRemotes: [],
     totals: [],
     parse: undefined,
+    containers: [],
   };
 }
 
@@ -672,6 +691,9 @@ export const NetworkNamespace: MessageFns<NetworkNamespace> = {
     }
     if (message.parse !== undefined) {
       ParseStats.encode(message.parse, writer.uint32(90).fork()).join();
+    }
+    for (const v of message.containers) {
+      ContainerRef.encode(v!, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -787,6 +809,14 @@ export const NetworkNamespace: MessageFns<NetworkNamespace> = {
             message.parse = ParseStats.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.containers.push(ContainerRef.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -826,6 +856,9 @@ export const NetworkNamespace: MessageFns<NetworkNamespace> = {
         : [],
       totals: globalThis.Array.isArray(object?.totals) ? object.totals.map((e: any) => TableTotal.fromJSON(e)) : [],
       parse: isSet(object.parse) ? ParseStats.fromJSON(object.parse) : undefined,
+      containers: globalThis.Array.isArray(object?.containers)
+        ? object.containers.map((e: any) => ContainerRef.fromJSON(e))
+        : [],
     };
   },
 
@@ -864,6 +897,9 @@ export const NetworkNamespace: MessageFns<NetworkNamespace> = {
     if (message.parse !== undefined) {
       obj.parse = ParseStats.toJSON(message.parse);
     }
+    if (message.containers?.length) {
+      obj.containers = message.containers.map((e) => ContainerRef.toJSON(e));
+    }
     return obj;
   },
 
@@ -885,6 +921,136 @@ export const NetworkNamespace: MessageFns<NetworkNamespace> = {
     message.parse = (object.parse !== undefined && object.parse !== null)
       ? ParseStats.fromPartial(object.parse)
       : undefined;
+    message.containers = object.containers?.map((e) => ContainerRef.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseContainerRef(): ContainerRef {
+  return { podUid: "", containerId: "", runtime: "", pidCount: 0 };
+}
+
+export const ContainerRef: MessageFns<ContainerRef> = {
+  encode(message: ContainerRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podUid !== "") {
+      writer.uint32(10).string(message.podUid);
+    }
+    if (message.containerId !== "") {
+      writer.uint32(18).string(message.containerId);
+    }
+    if (message.runtime !== "") {
+      writer.uint32(26).string(message.runtime);
+    }
+    if (message.pidCount !== 0) {
+      writer.uint32(32).uint32(message.pidCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podUid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.containerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.runtime = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pidCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerRef {
+    return {
+      podUid: isSet(object.podUid)
+        ? globalThis.String(object.podUid)
+        : isSet(object.pod_uid)
+        ? globalThis.String(object.pod_uid)
+        : "",
+      containerId: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      runtime: isSet(object.runtime) ? globalThis.String(object.runtime) : "",
+      pidCount: isSet(object.pidCount)
+        ? globalThis.Number(object.pidCount)
+        : isSet(object.pid_count)
+        ? globalThis.Number(object.pid_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: ContainerRef): unknown {
+    const obj: any = {};
+    if (message.podUid !== "") {
+      obj.podUid = message.podUid;
+    }
+    if (message.containerId !== "") {
+      obj.containerId = message.containerId;
+    }
+    if (message.runtime !== "") {
+      obj.runtime = message.runtime;
+    }
+    if (message.pidCount !== 0) {
+      obj.pidCount = Math.round(message.pidCount);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ContainerRef>): ContainerRef {
+    return ContainerRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ContainerRef>): ContainerRef {
+    const message = createBaseContainerRef();
+    message.podUid = object.podUid ?? "";
+    message.containerId = object.containerId ?? "";
+    message.runtime = object.runtime ?? "";
+    message.pidCount = object.pidCount ?? 0;
     return message;
   },
 };
