@@ -1,0 +1,126 @@
+{{/* Names: <release>-fleetstat (or the release name when it already holds the chart name), cut to 63 characters for DNS. */}}
+{{- define "fleetstat.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "fleetstat.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* <fullname>-<component>, leaving room for the suffix within 63 characters. Call with (dict "root" $ "component" "agent"). */}}
+{{- define "fleetstat.componentName" -}}
+{{- printf "%s-%s" (include "fleetstat.fullname" .root | trunc (int (sub 62 (len .component))) | trimSuffix "-") .component }}
+{{- end }}
+
+{{- define "fleetstat.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: only name, instance and component, so that they never change across upgrades. */}}
+{{- define "fleetstat.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "fleetstat.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Every object's labels. Call with (dict "root" $ "component" "agent"). */}}
+{{- define "fleetstat.labels" -}}
+helm.sh/chart: {{ include "fleetstat.chart" .root }}
+{{ include "fleetstat.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: fleetstat
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The fleetstat image: digest wins over tag; tag defaults to the chart's appVersion. */}}
+{{- define "fleetstat.image" -}}
+{{- $image := .Values.image }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* host:port, with an IPv6 host in brackets as the fleetstat CLI expects. Call with (list host port). */}}
+{{- define "fleetstat.hostPort" -}}
+{{- $host := index . 0 }}
+{{- if contains ":" $host }}
+{{- printf "[%s]:%v" $host (index . 1) }}
+{{- else }}
+{{- printf "%s:%v" $host (index . 1) }}
+{{- end }}
+{{- end }}
+
+{{/* Services are addressed as <name>.<namespace>.svc: correct in every namespace and with any cluster domain. */}}
+{{- define "fleetstat.serviceHost" -}}
+{{- printf "%s.%s.svc" (include "fleetstat.componentName" .) .root.Release.Namespace }}
+{{- end }}
+
+{{- define "fleetstat.embeddedNats" -}}
+{{- if and (eq .Values.transport "nats") .Values.nats.embedded.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The NATS URL agents and collector use: the existing server's, or the embedded Service. */}}
+{{- define "fleetstat.natsUrl" -}}
+{{- if .Values.nats.url }}
+{{- .Values.nats.url }}
+{{- else }}
+{{- printf "nats://%s:%v" (include "fleetstat.serviceHost" (dict "root" . "component" "nats")) .Values.nats.embedded.port }}
+{{- end }}
+{{- end }}
+
+{{- define "fleetstat.agentServiceAccountName" -}}
+{{- if .Values.agent.serviceAccount.create }}
+{{- default (include "fleetstat.componentName" (dict "root" . "component" "agent")) .Values.agent.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.agent.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "fleetstat.collectorServiceAccountName" -}}
+{{- if .Values.collector.serviceAccount.create }}
+{{- default (include "fleetstat.componentName" (dict "root" . "component" "collector")) .Values.collector.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.collector.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Pod scheduling fields shared by every workload. Call with a component's values. */}}
+{{- define "fleetstat.scheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Probe timing from values; the handler is the template's. */}}
+{{- define "fleetstat.probeTiming" -}}
+initialDelaySeconds: {{ .initialDelaySeconds }}
+periodSeconds: {{ .periodSeconds }}
+timeoutSeconds: {{ .timeoutSeconds }}
+failureThreshold: {{ .failureThreshold }}
+{{- end }}
