@@ -30,11 +30,20 @@ export function fleetMetrics(state: FleetState): Registry {
     },
   });
 
-  const listeners = new Gauge({
+  // Each gauge fills itself in its own collect(): prom-client serializes a metric right after
+  // collecting it, so one filled by another's collect() would show the previous scrape.
+  new Gauge({
     name: 'fleetstat_listeners',
     help: 'Listening TCP sockets on live nodes, by node and port.',
     labelNames: ['node', 'port'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const record of state.registry.records()) {
+        if (record.status !== 'live') continue;
+        for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, l.sockets);
+      }
+    },
   });
   new Gauge({
     name: 'fleetstat_listen_accept_queue',
@@ -43,13 +52,9 @@ export function fleetMetrics(state: FleetState): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      listeners.reset();
       for (const record of state.registry.records()) {
         if (record.status !== 'live') continue;
-        for (const [port, l] of record.summary.listeners) {
-          this.set({ node: record.name, port }, l.acceptQueue);
-          listeners.set({ node: record.name, port }, l.sockets);
-        }
+        for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, l.acceptQueue);
       }
     },
   });
