@@ -372,7 +372,9 @@ describe('collector binary over real NATS (JetStream) and gRPC', () => {
     const msgs = collector.logs.map((l) => l.msg);
     const recoveredAt = msgs.indexOf('recovered the last snapshot of every node from JetStream');
     expect(recoveredAt).toBeGreaterThanOrEqual(0);
-    expect(recoveredAt, 'recovery finished before the HTTP API listened').toBeLessThan(msgs.indexOf('collector listening'));
+    expect(recoveredAt, 'recovery finished before the collector was ready').toBeLessThan(msgs.indexOf('collector ready'));
+    // Until then /readyz refused (process starting) or answered 503 (recovering), never 200.
+    expect(readyz.slice(0, -1).every((status) => status === 0 || status === 503)).toBe(true);
     expect(collector.logs[recoveredAt]).toMatchObject({ recovered: model.size, complete: true });
 
     // The gRPC publisher reconnects by itself; its next snapshot makes the node known again.

@@ -4,6 +4,8 @@
 import type { NetworkNamespace, ParseStats } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import type { NetnsMode } from '../netns/discover-namespaces.js';
 import { discoverNamespaces } from '../netns/discover-namespaces.js';
+import { containersOf } from '../netns/namespace-containers.js';
+import { PodIdentityCache } from '../netns/pod-identity-cache.js';
 import { NamespaceTableReader } from '../netns/read-namespace-tables.js';
 import { TABLE_NAMES } from '../procfs/net-tables.js';
 import { addScanStats, emptyScanStats } from '../procfs/scan-stats.js';
@@ -33,10 +35,12 @@ export interface NodeSample {
 export class NodeSampler {
   private readonly reader: NamespaceTableReader;
   private readonly httpPorts: ReadonlySet<number>;
+  private readonly identities: PodIdentityCache;
 
   constructor(private readonly options: SampleOptions) {
     this.reader = new NamespaceTableReader(options.procRoot);
     this.httpPorts = new Set(options.httpPorts);
+    this.identities = new PodIdentityCache(options.procRoot);
   }
 
   sample(): NodeSample {
@@ -66,9 +70,10 @@ export class NodeSampler {
         topRemotes: counts.topRemotes,
         totals: counts.totals,
         parse: parseStatsOf(counts.stats, micros, TABLE_NAMES.length - missing.length, missing.length),
-        containers: [],
+        containers: containersOf(ns.pids, this.identities),
       });
     }
+    this.identities.prune(new Set(discovery.namespaces.flatMap((ns) => ns.pids)));
     const micros = Number((process.hrtime.bigint() - started) / 1000n);
     return {
       namespaces,

@@ -25,7 +25,11 @@ export async function runCollector(flags: CollectorFlags): Promise<void> {
   });
   const stops: Stoppable[] = [];
   const readiness: (() => boolean)[] = [];
+  let started = false;
+  // HTTP first, so liveness answers while JetStream recovery runs; /readyz says 503 until then.
+  collector.setReadiness(() => started && readiness.every((ready) => ready()));
   try {
+    await collector.start(flags.listen.host, flags.listen.port);
     if (flags.nats) {
       const { connectCollectorNats } = await import('../../collector/ingest/nats-connect.js');
       const { NatsIngest } = await import('../../collector/ingest/nats-ingest.js');
@@ -60,8 +64,8 @@ export async function runCollector(flags: CollectorFlags): Promise<void> {
       stops.push({ stop: async () => detail.close() });
       routes.grpc = detail;
     }
-    collector.setReadiness(() => readiness.every((ready) => ready()));
-    await collector.start(flags.listen.host, flags.listen.port);
+    started = true;
+    logger.info({ nats: Boolean(flags.nats), jetstream: Boolean(flags.jetstream), grpc: Boolean(flags.grpc) }, 'collector ready');
     await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
     logger.info('stopping');
   } finally {

@@ -50,7 +50,8 @@ export class CollectorChild {
         this.otherStderr.push(line);
       }
     });
-    const listening = this.waitForLog('collector listening', (l) => l.msg === 'collector listening', 15_000);
+    // Ready, not just listening: HTTP answers (503) while transports start and JetStream recovers.
+    const listening = this.waitForLog('collector ready', (l) => l.msg === 'collector ready', 15_000);
     const died = this.exited.then((e) => {
       throw new Error(`collector exited (${e.code ?? e.signal}) before listening:\n${this.stderrText()}`);
     });
@@ -59,7 +60,7 @@ export class CollectorChild {
     this.listening.catch(() => undefined);
   }
 
-  /** Resolves once the collector logs "collector listening"; rejects if it exits first. */
+  /** Resolves once the collector logs "collector ready"; rejects if it exits first. */
   readonly listening: Promise<void>;
 
   /** `fleetstat collector --listen 127.0.0.1:<httpPort> ...args`, returned at once (see `listening`). */
