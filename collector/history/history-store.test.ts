@@ -1,0 +1,257 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HistoryStoreOptions } from './history-store.js';
+import { HistoryStore } from './history-store.js';
+import { HistoryStoreError } from './history-errors.js';
+import type { SamplePoint } from './series-key.js';
+
+const T0 = Date.UTC(2024, 0, 1); // on a minute and an hour boundary
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+interface StoredRow {
+  node: string;
+  port: number;
+  state: string;
+  bucket: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  last: number;
+}
+
+const dirs: string[] = [];
+const stores: HistoryStore[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A store on a clock the test moves; no timers, so flushes and prunes happen when the test says. */
+function openStore(clock: { now: number }, options: HistoryStoreOptions = {}): HistoryStore {
+  const store = HistoryStore.open({ flushEveryMs: 0, pruneEveryMs: 0, now: () => clock.now, ...options });
+  stores.push(store);
+  return store;
+}
+
+function rows(store: HistoryStore, table: 'rollup_minute' | 'rollup_hour', node?: string): StoredRow[] {
+  return store.database.prepare(`SELECT s.node, s.port, s.state, r.bucket, r.min_value AS min, r.max_value AS max,
+      r.sum_value AS sum, r.samples AS count, r.last_value AS last
+    FROM series s JOIN ${table} r ON r.series_id = s.id
+    WHERE (? IS NULL OR s.node = ?) ORDER BY s.node, s.port, s.state, r.bucket`).all(node ?? null, node ?? null) as StoredRow[];
+}
+
+const point = (node: string, value: number, port = 80, state = 'ESTABLISHED'): SamplePoint =>
+  ({ node, port, direction: 'inbound', state, value });
+
+/** Rollups computed the obvious way from (time, value) samples: what the store must match. */
+function expectedRollups(samples: Array<[number, number]>, bucketMs: number): Array<Omit<StoredRow, 'node' | 'port' | 'state'>> {
+  const out = new Map<number, Omit<StoredRow, 'node' | 'port' | 'state'>>();
+  for (const [t, v] of samples) {
+    const bucket = Math.floor(t / bucketMs);
+    const r = out.get(bucket);
+    if (!r) out.set(bucket, { bucket, min: v, max: v, sum: v, count: 1, last: v });
+    else Object.assign(r, { min: Math.min(r.min, v), max: Math.max(r.max, v), sum: r.sum + v, count: r.count + 1, last: v });
+  }
+  return [...out.values()];
+}
+
+const strip = (r: StoredRow): Omit<StoredRow, 'node' | 'port' | 'state'> =>
+  ({ bucket: r.bucket, min: r.min, max: r.max, sum: r.sum, count: r.count, last: r.last });
+
+describe('HistoryStore rollups', () => {
+  it('keeps exact min, max, sum, count and last per minute and per hour, over many flushes', () => {
+    const clock = { now: T0 };
+    // flushPoints 7: flushes land mid-minute, so buckets are merged by upserts across flushes.
+    const store = openStore(clock, { flushPoints: 7 });
+    const a: Array<[number, number]> = [];
+    const b: Array<[number, number]> = [];
+    const cluster: Array<[number, number]> = [];
+    for (let i = 0; i < 2 * 360 + 5; i++) { // 2 h 50 s at a 10 s interval
+      const t = T0 + i * 10_000;
+      const va = (i * 7) % 11;
+      const vb = 3 + (i % 4);
+      a.push([t, va]);
+      b.push([t, vb]);
+      cluster.push([t, va + vb]);
+      expect(store.recordSample(t, [point('a', va), point('b', vb)])).toEqual({ accepted: 3, rejected: 0, dropped: 0 });
+    }
+    store.flush();
+
+    // The first minute by hand: i = 0..5 give a = 0, 7, 3, 10, 6, 2.
+    expect(strip(rows(store, 'rollup_minute', 'a')[0] as StoredRow)).toEqual({ bucket: T0 / MIN, min: 0, max: 10, sum: 28, count: 6, last: 2 });
+    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
+    expect(rows(store, 'rollup_minute', 'b').map(strip)).toEqual(expectedRollups(b, MIN));
+    expect(rows(store, 'rollup_hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
+    expect(rows(store, 'rollup_hour', 'b').map(strip)).toEqual(expectedRollups(b, HOUR));
+    // Cluster-wide rows are rollups of the per-sample sums, not sums of the nodes' rollups.
+    expect(rows(store, 'rollup_minute', '*').map(strip)).toEqual(expectedRollups(cluster, MIN));
+    expect(rows(store, 'rollup_hour', '*').map(strip)).toEqual(expectedRollups(cluster, HOUR));
+    expect(rows(store, 'rollup_hour', 'a')).toHaveLength(3);
+    expect(rows(store, 'rollup_minute', 'a')).toHaveLength(121);
+  });
+
+  it('adds points with the same key in one sample', () => {
+    const store = openStore({ now: T0 });
+    store.recordSample(T0, [point('a', 2), point('a', 3)]);
+    store.flush();
+    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 5, sum: 5, count: 1, last: 5 }]);
+  });
+
+  it('records 0 for a series that vanished, then stops writing it', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock, { zeroFillMs: 2 * MIN });
+    store.recordSample(T0, [point('a', 4), point('b', 1)]);
+    store.recordSample(T0 + 30_000, [point('b', 1)]); // a dropped to zero connections
+    store.recordSample(T0 + 90_000, [point('b', 1)]); // still absent, within zeroFillMs
+    store.recordSample(T0 + 3 * MIN, [point('b', 1)]); // absent for zeroFillMs: forgotten, nothing written
+    store.flush();
+    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([
+      { bucket: T0 / MIN, min: 0, max: 4, sum: 4, count: 2, last: 0 },
+      { bucket: T0 / MIN + 1, min: 0, max: 0, sum: 0, count: 1, last: 0 },
+    ]);
+    // The cluster's port-80 series kept b's count throughout.
+    expect(rows(store, 'rollup_minute', '*').map((r) => [r.min, r.max, r.last])).toEqual([[1, 5, 1], [1, 1, 1], [1, 1, 1]]);
+    expect(store.stats.zeroFilled).toBe(2);
+  });
+});
+
+describe('HistoryStore persistence and retention', () => {
+  it('keeps history across close and reopen on the same dir, and keeps merging into it', () => {
+    const dir = tempDir();
+    const clock = { now: T0 };
+    const first = openStore(clock, { dir });
+    first.recordSample(T0, [point('a', 5)]);
+    first.recordSample(T0 + 10_000, [point('a', 9)]);
+    first.close(); // flushes
+    first.close(); // safe twice
+
+    const second = openStore(clock, { dir });
+    expect(rows(second, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 9, sum: 14, count: 2, last: 9 }]);
+    // a was non-zero before the restart and is absent after it: it still gets its 0.
+    second.recordSample(T0 + 20_000, [point('b', 1)]);
+    second.flush();
+    expect(rows(second, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 0, max: 9, sum: 14, count: 3, last: 0 }]);
+    expect(second.database.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('removes buckets wholly older than each retention, and only those', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock, { retention: { minutes: 1 * DAY, hours: 3 * DAY } });
+    const cutoffMinute = T0 + 2 * DAY; // "now - minute retention" once the clock is moved
+    store.recordSample(T0 + 10 * MIN, [point('old', 1)]); // a series whose rows all expire
+    for (const t of [cutoffMinute - 2 * MIN, cutoffMinute - MIN, cutoffMinute, cutoffMinute + MIN]) store.recordSample(t, [point('a', 1)]);
+    store.flush();
+    expect(rows(store, 'rollup_hour', 'old')).toHaveLength(1);
+
+    // Now is 30 s into the minute at the cutoff: that minute still holds samples inside the
+    // window and stays; the two before it and "old"'s go (each with the cluster's row: x2).
+    clock.now = cutoffMinute + 1 * DAY + 30_000;
+    expect(store.prune()).toEqual({ minuteRows: 2 * 3, hourRows: 0, series: 0 });
+    expect(rows(store, 'rollup_minute', 'a').map((r) => r.bucket)).toEqual([cutoffMinute / MIN, cutoffMinute / MIN + 1]);
+    expect(rows(store, 'rollup_hour', 'old')).toHaveLength(1);
+    // Three days after T0's hour ended, that hour goes, and "old" with it (it has no rows left);
+    // the minute retention has by then passed a's last two minutes.
+    clock.now = T0 + HOUR + 3 * DAY;
+    expect(store.prune()).toEqual({ minuteRows: 2 * 2, hourRows: 2 * 1, series: 1 });
+    expect(rows(store, 'rollup_hour', 'old')).toEqual([]);
+    expect(rows(store, 'rollup_minute', 'a')).toEqual([]);
+    expect(rows(store, 'rollup_hour', 'a').map((r) => r.bucket)).toEqual([(cutoffMinute - HOUR) / HOUR, cutoffMinute / HOUR]);
+    expect(store.stats.prunedSeries).toBe(1);
+    // A pruned series comes back cleanly when it reports again.
+    store.recordSample(clock.now, [point('old', 2)]);
+    store.flush();
+    expect(rows(store, 'rollup_minute', 'old').map((r) => r.last)).toEqual([2]);
+  });
+});
+
+describe('HistoryStore batching and bad input', () => {
+  it('writes many samples in one transaction', () => {
+    const store = openStore({ now: T0 }, { flushPoints: 1_000_000 });
+    for (let i = 0; i < 1000; i++) {
+      store.recordSample(T0 + i * 1000, Array.from({ length: 10 }, (_, n) => point(`node-${n}`, i % 13)));
+    }
+    expect(store.stats.transactions).toBe(0);
+    expect(store.flush()).toBe(true);
+    expect(store.stats.transactions).toBe(1);
+    expect(store.stats.points).toBe(10_000);
+    // 1000 s span 17 minutes and 1 hour, for 10 nodes and the cluster.
+    expect(store.stats.rowsWritten).toBe(11 * (17 + 1));
+    expect(rows(store, 'rollup_minute', 'node-3').reduce((n, r) => n + r.count, 0)).toBe(1000);
+  });
+
+  it('flushes by itself once flushPoints samples are pending', () => {
+    const store = openStore({ now: T0 }, { flushPoints: 30 });
+    for (let i = 0; i < 10; i++) store.recordSample(T0 + i * 1000, [point('a', 1), point('b', 1)]); // 3 points each
+    expect(store.stats.transactions).toBe(1);
+    expect(store.pendingCells).toBe(0);
+  });
+
+  it('bounds the buffer and counts what it drops', () => {
+    const store = openStore({ now: T0 }, { maxPendingCells: 4 });
+    const result = store.recordSample(T0, [point('a', 1), point('b', 1), point('c', 1), point('d', 1)]);
+    expect(result).toEqual({ accepted: 4, rejected: 0, dropped: 1 }); // 4 nodes + 1 cluster cell
+    expect(store.recordSample(T0 + 1000, [point('a', 2)]).accepted).toBe(4); // existing cells still merge
+    expect(store.stats.dropped).toBeGreaterThanOrEqual(1);
+    store.flush();
+    expect(store.pendingCells).toBe(0);
+  });
+
+  it('keeps samples through a failed flush and writes them on the next', () => {
+    const store = openStore({ now: T0 });
+    store.recordSample(T0, [point('a', 3)]);
+    // Break the write (the hour upsert fails mid-transaction, after the series rows went in).
+    store.database.exec('ALTER TABLE rollup_hour RENAME TO rollup_hour_away');
+    expect(store.flush()).toBe(false);
+    expect(store.stats).toMatchObject({ flushErrors: 1, transactions: 0 });
+    expect(store.pendingCells).toBe(2);
+    store.database.exec('ALTER TABLE rollup_hour_away RENAME TO rollup_hour');
+    store.recordSample(T0 + 1000, [point('a', 5)]);
+    expect(store.flush()).toBe(true);
+    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+    expect(rows(store, 'rollup_hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+  });
+
+  it('rejects and counts garbage, never throws', () => {
+    const store = openStore({ now: T0 });
+    const garbage = [
+      point('a', -1), point('a', Number.NaN), point('a', Number.POSITIVE_INFINITY),
+      { ...point('a', 1), value: '3' }, null, 'x', { ...point('a', 1), port: 70_000 }, { ...point('a', 1), port: 1.5 },
+      point('*', 1), point('', 1), { ...point('a', 1), direction: 7 }, { ...point('a', 1), pod: 'p'.repeat(300) },
+    ] as unknown as SamplePoint[];
+    const result = store.recordSample(T0, [...garbage, point('ok', 2)]);
+    expect(result).toEqual({ accepted: 2, rejected: 12, dropped: 0 });
+    expect(store.stats.rejected).toMatchObject({ bad_value: 4, bad_key: 8 });
+
+    expect(store.recordSample(Number.NaN, [point('a', 1)])).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(store.stats.rejected.bad_time).toBe(1);
+    function* broken(): Generator<SamplePoint> {
+      yield point('a', 1);
+      throw new Error('iterator failed');
+    }
+    expect(store.recordSample(T0, broken())).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(store.recordSample(T0, null as unknown as SamplePoint[])).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(store.stats.rejected.bad_input).toBe(2);
+
+    store.flush();
+    expect(rows(store, 'rollup_minute').map((r) => [r.node, r.last])).toEqual([['*', 2], ['ok', 2]]);
+    store.close();
+    expect(store.recordSample(T0, [point('a', 1)])).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(store.stats.rejected.closed).toBe(1);
+  });
+
+  it('fails fast at open on bad options', () => {
+    expect(() => HistoryStore.open({ retention: { minutes: -1 } })).toThrow(HistoryStoreError);
+    expect(() => HistoryStore.open({ flushEveryMs: Number.NaN })).toThrow(HistoryStoreError);
+  });
+});
