@@ -57,7 +57,9 @@ export class KubeClient {
         req.destroy(new Error(`no data from the API server for ${options.idleTimeoutMs} ms`));
       });
       req.once('response', resolve);
-      req.once('error', reject);
+      // `on`, not `once`: a socket can fail again after the response, and an 'error' with no
+      // listener would crash the process; a reject after the promise settled is a no-op.
+      req.on('error', reject);
       req.end();
     });
   }

@@ -1,4 +1,5 @@
-// A local HTTP server playing the Kubernetes API server for /api/v1/pods: it records every
+// A local HTTP server playing the Kubernetes API server for one collection (/api/v1/pods by
+// default; /apis/discovery.k8s.io/v1/endpointslices, say): it records every
 // request (path, query, Authorization) and answers lists and watches from queues the test
 // fills with recorded responses (test/fixtures/kubernetes). A watch with nothing queued is
 // held open, as a quiet real watch is, until the test or close() ends it.
@@ -6,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -39,11 +41,18 @@ export class FakeKubeApi {
   private server: Server | undefined;
   private boundPort = 0;
 
+  /** `tls`: serve HTTPS with this key and certificate (PEM), as a real API server does. */
+  constructor(
+    private readonly collection = '/api/v1/pods',
+    private readonly tls?: { key: string; cert: string },
+  ) {}
+
   /** Listens on 127.0.0.1 (`port` 0: any free one; or a port used before, to come back on it). */
   async start(port = 0): Promise<string> {
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => res.destroy(err as Error));
-    });
+    };
+    const server: Server = this.tls ? createTlsServer(this.tls, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);
@@ -54,7 +63,7 @@ export class FakeKubeApi {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.boundPort}`;
   }
 
   get port(): number {
@@ -109,7 +118,7 @@ export class FakeKubeApi {
     const url = new URL(req.url ?? '/', 'http://fake');
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     this.requests.push({ path: url.pathname, query: url.searchParams, watch, authorization: req.headers.authorization });
-    if (url.pathname !== '/api/v1/pods') {
+    if (url.pathname !== this.collection) {
       await json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })(req, res);
       return;
     }
@@ -136,7 +145,7 @@ export function json(status: number, body: unknown): Responder {
   };
 }
 
-/** Serves a PodList in pages of `pageSize`, honouring `limit`-less requests with the whole list. */
+/** Serves a list in pages of `pageSize`, honouring `limit`-less requests with the whole list. */
 export function pagedList(list: { metadata: { resourceVersion: string }; items: unknown[] }, pageSize: number): Responder {
   return (req, res) => {
     const query = new URL(req.url ?? '/', 'http://fake').searchParams;
