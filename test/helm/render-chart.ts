@@ -14,7 +14,7 @@ const execFileP = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART = join(ROOT, 'helm/fleetstat');
 export const RELEASE = 'fs';
-export const NAMESPACE = 'monitoring';
+export const NAMESPACE = 'fleetstat';
 
 /** The install cases: the defaults, then every ci/*-values.yaml. */
 export const CASES: { name: string; valuesFile?: string }[] = [
