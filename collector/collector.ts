@@ -7,6 +7,7 @@ import { fleetMetrics } from './api/prometheus-metrics.js';
 import { HttpApi } from './api/http-api.js';
 import type { DetailClient } from './detail/detail-client.js';
 import { FleetState } from './fleet-state.js';
+import type { PodDirectory } from './attribution/pod-directory.js';
 
 export interface CollectorOptions {
   cluster: string;
@@ -15,6 +16,10 @@ export interface CollectorOptions {
   detail?: DetailClient;
   /** How often stale nodes are looked for; queries also sweep first. */
   sweepMs?: number;
+  /** Pod metadata for attribution (the Kubernetes watch). */
+  pods?: PodDirectory;
+  /** Per-pod metric series (opt-in: they churn with pods). */
+  podSeries?: boolean;
 }
 
 export class Collector {
@@ -28,10 +33,11 @@ export class Collector {
       cluster: options.cluster,
       logger: options.logger,
       ...(options.maxSnapshotBytes ? { maxSnapshotBytes: options.maxSnapshotBytes } : {}),
+      ...(options.pods ? { pods: options.pods } : {}),
     });
     this.http = new HttpApi({
       state: this.state,
-      metrics: fleetMetrics(this.state),
+      metrics: fleetMetrics(this.state, { podSeries: options.podSeries === true }),
       logger: options.logger,
       ...(options.detail ? { detail: options.detail } : {}),
       ready: () => this.readiness(),

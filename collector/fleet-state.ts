@@ -11,6 +11,8 @@ import { LiveTotals } from './state/live-totals.js';
 import type { NodeRecord } from './state/node-registry.js';
 import { NodeRegistry } from './state/node-registry.js';
 import { summarize } from './state/node-summary.js';
+import type { PodDirectory } from './attribution/pod-directory.js';
+import { NO_PODS } from './attribution/pod-directory.js';
 
 export interface FleetStateOptions {
   cluster: string;
@@ -19,6 +21,8 @@ export interface FleetStateOptions {
   /** Window of the once-per-reason rejection log. */
   rejectLogWindowMs?: number;
   now?: () => number;
+  /** Pod metadata for attribution (Kubernetes); none outside it. */
+  pods?: PodDirectory;
 }
 
 export interface IngestCounters {
@@ -37,12 +41,14 @@ export class FleetState implements SnapshotIngest {
   private readonly rejectLog: RejectLog;
   private readonly logger: Logger;
   readonly now: () => number;
+  readonly pods: PodDirectory;
 
   constructor(options: FleetStateOptions) {
     this.limits = { cluster: options.cluster, maxBytes: options.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES };
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.rejectLog = new RejectLog(this.logger, options.rejectLogWindowMs ?? 10_000);
     this.now = options.now ?? Date.now;
+    this.pods = options.pods ?? NO_PODS;
   }
 
   get cluster(): string {
@@ -55,7 +61,7 @@ export class FleetState implements SnapshotIngest {
     const decoded = decodeSnapshot(bytes, origin, this.limits);
     if (!decoded.ok) return this.reject(decoded.reason, decoded.detail, nowMs);
     const snapshot = decoded.snapshot;
-    const offer = this.registry.offer(snapshot, summarize(snapshot), bytes.length, origin.transport, nowMs);
+    const offer = this.registry.offer(snapshot, summarize(snapshot, this.pods), bytes.length, origin.transport, nowMs);
     if (!offer.accepted) return this.reject('stale_sequence', `${snapshot.node}: ${offer.detail}`, nowMs);
 
     if (offer.replaced?.status === 'live') this.totals.remove(offer.replaced.summary);

@@ -2,11 +2,14 @@
 // and/or the gRPC server (IngestService + QueryService), detail routed per node's transport.
 
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { Collector } from '../../collector/collector.js';
 import type { DetailClient } from '../../collector/detail/detail-client.js';
 import type { IngestTransport } from '../../collector/ingest/snapshot-ingest.js';
 import { RouteDetailClient } from '../../collector/detail/route-detail-client.js';
+import type { PodDirectory } from '../../collector/attribution/pod-directory.js';
 import { cliLogger } from '../logger.js';
 import type { CollectorFlags } from './collector.js';
 
@@ -17,14 +20,16 @@ interface Stoppable {
 export async function runCollector(flags: CollectorFlags): Promise<void> {
   const logger = cliLogger('fleetstat-collector');
   const routes: { nats?: DetailClient; grpc?: DetailClient } = {};
+  const stops: Stoppable[] = [];
+  const readiness: (() => boolean)[] = [];
+  const pods = flags.kubernetes ? await watchKubernetes(flags, logger, stops, readiness) : undefined;
   const collector: Collector = new Collector({
+    ...(pods ? { pods, podSeries: flags.podMetrics === true } : {}),
     cluster: flags.cluster,
     logger,
     maxSnapshotBytes: flags.maxSnapshotBytes,
     detail: new RouteDetailClient((node): IngestTransport | undefined => collector.state.registry.get(node)?.transport, routes),
   });
-  const stops: Stoppable[] = [];
-  const readiness: (() => boolean)[] = [];
   let started = false;
   // HTTP first, so liveness answers while JetStream recovery runs; /readyz says 503 until then.
   collector.setReadiness(() => started && readiness.every((ready) => ready()));
@@ -72,4 +77,38 @@ export async function runCollector(flags: CollectorFlags): Promise<void> {
     for (const s of stops) await s.stop().catch(() => undefined);
     await collector.stop();
   }
+}
+
+/** One watch of pods (and EndpointSlices) for the whole cluster; fails fast without RBAC. */
+async function watchKubernetes(
+  flags: CollectorFlags,
+  logger: Logger,
+  stops: Stoppable[],
+  readiness: (() => boolean)[],
+): Promise<PodDirectory> {
+  const { explicitConfig, inClusterConfig } = await import('../../collector/kubernetes/kube-config.js');
+  const { PodWatcher } = await import('../../collector/kubernetes/pod-watcher.js');
+  const { EndpointSliceWatcher } = await import('../../collector/kubernetes/endpoint-slice-watcher.js');
+  const { kubernetesDirectory } = await import('../../collector/attribution/pod-directory.js');
+  const config = flags.kubeApi
+    ? explicitConfig({
+        server: flags.kubeApi,
+        ...(flags.kubeTokenFile ? { token: readFileSync(flags.kubeTokenFile, 'utf8').trim() } : {}),
+        ...(flags.kubeCa ? { ca: readFileSync(flags.kubeCa) } : {}),
+        ...(flags.kubeInsecure ? { insecureSkipTlsVerify: true } : {}),
+      })
+    : inClusterConfig();
+  const podWatcher = new PodWatcher({ config, logger });
+  stops.push(podWatcher);
+  readiness.push(() => podWatcher.ready());
+  await podWatcher.start();
+  let slices: InstanceType<typeof EndpointSliceWatcher> | undefined;
+  if (flags.kubeEndpointslices) {
+    slices = new EndpointSliceWatcher({ config, logger });
+    stops.push(slices);
+    readiness.push(() => slices?.ready() ?? true);
+    await slices.start();
+  }
+  logger.info({ pods: podWatcher.index.size, endpointSlices: Boolean(slices) }, 'watching Kubernetes pods');
+  return kubernetesDirectory(podWatcher.index, slices?.index);
 }

@@ -15,6 +15,13 @@ export interface CollectorFlags {
   grpc?: HostPort;
   listen: HostPort;
   maxSnapshotBytes: number;
+  kubernetes?: boolean;
+  kubeApi?: string;
+  kubeTokenFile?: string;
+  kubeCa?: string;
+  kubeInsecure?: boolean;
+  kubeEndpointslices: boolean;
+  podMetrics?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
@@ -29,7 +36,15 @@ export function registerCollector(program: Command): void {
     .option('--grpc <host:port>', 'serve IngestService and QueryService here', argParser(parseListenAddress))
     .option('--listen <host:port>', 'HTTP API, /metrics, /healthz, /readyz', argParser(parseListenAddress), parseListenAddress('0.0.0.0:7470'))
     .option('--max-snapshot-bytes <n>', 'larger snapshots are rejected', argParser(parseBytes), DEFAULT_MAX_SNAPSHOT_BYTES)
+    .option('--kubernetes', 'attribute counts to pods and workloads by watching pods (in-cluster service account)')
+    .option('--kube-api <url>', 'with --kubernetes: API server URL instead of the in-cluster one')
+    .option('--kube-token-file <file>', 'with --kube-api: bearer token file')
+    .option('--kube-ca <file>', 'with --kube-api: CA certificate file')
+    .option('--kube-insecure', 'with --kube-api: skip TLS verification (tests only)')
+    .option('--no-kube-endpointslices', "don't watch EndpointSlices for Service appProtocol HTTP ports")
+    .option('--pod-metrics', 'also export per-pod series (fleetstat_pod_http_connections); they churn with pods')
     .action(async (flags: CollectorFlags) => {
+      if ((flags.kubeApi || flags.podMetrics) && !flags.kubernetes) throw new UsageError('--kube-api and --pod-metrics need --kubernetes');
       if (!flags.nats && !flags.grpc) throw new UsageError('give --nats URL and/or --grpc HOST:PORT: the collector needs a way to receive snapshots');
       if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
       return (await import('./collector-run.js')).runCollector(flags);

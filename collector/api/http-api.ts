@@ -9,6 +9,7 @@ import type { DetailClient } from '../detail/detail-client.js';
 import { fanOutDetail } from '../detail/fan-out.js';
 import type { FleetState } from '../fleet-state.js';
 import { nodeDetailView, nodesView, summaryView } from './fleet-views.js';
+import { podViews, workloadViews } from '../attribution/pod-views.js';
 
 export interface HttpApiOptions {
   state: FleetState;
@@ -49,8 +50,15 @@ export class HttpApi {
       if (!record) throw new HttpError(404, 'no such node');
       return nodeDetailView(record, state.now());
     }
+    if (path === '/api/v1/pods') return this.needPods(() => podViews(state));
+    if (path === '/api/v1/workloads') return this.needPods(() => workloadViews(state));
     if (path === '/api/v1/connections') return this.connections(url.searchParams);
     throw new HttpError(404, `no route ${path}`);
+  }
+
+  private needPods(view: () => unknown): unknown {
+    if (!this.options.state.pods.enabled) throw new HttpError(501, 'pod attribution needs the collector to watch Kubernetes (--kubernetes)');
+    return view();
   }
 
   private async connections(params: URLSearchParams): Promise<unknown> {

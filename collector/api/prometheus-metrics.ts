@@ -6,8 +6,9 @@ import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection
 import { tcpStateName } from '../../agent/procfs/tcp-states.js';
 import type { FleetState } from '../fleet-state.js';
 import { directionName } from './fleet-views.js';
+import { livePodCounts } from '../attribution/pod-views.js';
 
-export function fleetMetrics(state: FleetState): Registry {
+export function fleetMetrics(state: FleetState, options: { podSeries?: boolean } = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fleetstat_collector_' });
 
@@ -88,6 +89,7 @@ export function fleetMetrics(state: FleetState): Registry {
     },
   });
 
+  if (state.pods.enabled) podGauges(registry, state, options.podSeries === true);
   countersFrom(registry, state);
   const size = new Histogram({
     name: 'fleetstat_snapshot_size_bytes',
@@ -130,4 +132,53 @@ function countersFrom(registry: Registry, state: FleetState): void {
       for (const [reason, count] of state.counters.rejected) this.inc({ reason }, count);
     },
   });
+}
+
+/**
+ * Per-workload series always (bounded by the number of workloads); per-pod series only when
+ * asked for, since pods come and go and each one would leave series behind in Prometheus.
+ */
+function podGauges(registry: Registry, state: FleetState, podSeries: boolean): void {
+  new Gauge({
+    name: 'fleetstat_workload_http_connections',
+    help: 'HTTP connections on live nodes attributed to a Kubernetes workload, by port, TCP state and direction.',
+    labelNames: ['namespace', 'workload_kind', 'workload', 'port', 'state', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const sums = new Map<string, { labels: Record<string, string | number>; value: number }>();
+      for (const { pod, counts } of livePodCounts(state)) {
+        for (const [key, count] of counts) {
+          const labels = {
+            namespace: pod.namespace,
+            workload_kind: pod.workload.kind,
+            workload: pod.workload.name,
+            ...connectionLabels(key),
+          };
+          const id = JSON.stringify(labels);
+          const entry = sums.get(id);
+          if (entry) entry.value += count;
+          else sums.set(id, { labels, value: count });
+        }
+      }
+      for (const { labels, value } of sums.values()) this.set(labels, value);
+    },
+  });
+  if (!podSeries) return;
+  new Gauge({
+    name: 'fleetstat_pod_http_connections',
+    help: 'HTTP connections on live nodes attributed to a pod, by port, TCP state and direction (opt-in: --pod-metrics).',
+    labelNames: ['namespace', 'pod', 'node', 'port', 'state', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { pod, node, counts } of livePodCounts(state)) {
+        for (const [key, count] of counts) this.set({ namespace: pod.namespace, pod: pod.name, node, ...connectionLabels(key) }, count);
+      }
+    },
+  });
+}
+
+function connectionLabels(key: number): { port: number; state: string; direction: string } {
+  return { port: keyPort(key), state: tcpStateName(keyState(key)), direction: directionName(keyDirection(key)) };
 }

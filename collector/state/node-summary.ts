@@ -1,8 +1,16 @@
 // What one node contributes to the cluster view, computed once per accepted snapshot
 // (O(snapshot)), so aggregation and queries never walk namespaces again.
+//
+// Pods: a pod's own network namespace belongs to the one pod its containers name; in the
+// host's namespace, a listening port belongs to the hostNetwork pod that declares it. Ports
+// a pod names http/https (or a Service marks with appProtocol) count as HTTP inbound even
+// when the agent's --http-ports does not list them.
 
-import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import type { NetworkNamespace, Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { connectionKey } from '../../agent/snapshot/connection-key.js';
+import type { PodDirectory } from '../attribution/pod-directory.js';
+import { NO_PODS } from '../attribution/pod-directory.js';
 
 export interface ListenerSummary {
   /** Listening sockets on this port across the node's namespaces. */
@@ -15,21 +23,32 @@ export interface NodeSummary {
   /** HTTP connections by connectionKey(port, direction, state), summed over namespaces. */
   http: Map<number, number>;
   httpTotal: number;
+  /** The same counts split by pod UID, for the connections attributed to a pod. */
+  pods: Map<string, Map<number, number>>;
   /** Every listening port, HTTP or not. */
   listeners: Map<number, ListenerSummary>;
   namespaces: number;
 }
 
-export function summarize(snapshot: Snapshot): NodeSummary {
+export function summarize(snapshot: Snapshot, directory: PodDirectory = NO_PODS): NodeSummary {
   const http = new Map<number, number>();
+  const pods = new Map<string, Map<number, number>>();
   const listeners = new Map<number, ListenerSummary>();
   let httpTotal = 0;
   for (const ns of snapshot.namespaces) {
+    const { owner, portOwners } = ownersOf(ns, snapshot.node, directory);
     for (const p of ns.ports) {
-      if (!p.http) continue;
+      const inbound = p.direction === Direction.DIRECTION_INBOUND;
+      const podUid = owner ?? (inbound ? portOwners.get(p.port) : undefined);
+      if (!p.http && !(inbound && portOwners.has(p.port))) continue;
       const key = connectionKey(p.port, p.direction, p.state);
-      http.set(key, (http.get(key) ?? 0) + p.count);
+      add(http, key, p.count);
       httpTotal += p.count;
+      if (podUid !== undefined) {
+        let counts = pods.get(podUid);
+        if (!counts) pods.set(podUid, (counts = new Map()));
+        add(counts, key, p.count);
+      }
     }
     for (const l of ns.listeners) {
       const entry = listeners.get(l.port) ?? { sockets: 0, acceptQueue: 0 };
@@ -38,5 +57,26 @@ export function summarize(snapshot: Snapshot): NodeSummary {
       listeners.set(l.port, entry);
     }
   }
-  return { http, httpTotal, listeners, namespaces: snapshot.namespaces.length };
+  return { http, httpTotal, pods, listeners, namespaces: snapshot.namespaces.length };
+}
+
+/** The pod owning a namespace (a pod's own), and the owners of named HTTP ports in it. */
+function ownersOf(
+  ns: NetworkNamespace,
+  node: string,
+  directory: PodDirectory,
+): { owner: string | undefined; portOwners: Map<number, string> } {
+  const portOwners = new Map<number, string>();
+  const uids = [...new Set(ns.containers.map((c) => c.podUid).filter((uid) => uid !== ''))];
+  const owner = !ns.host && uids.length === 1 ? uids[0] : undefined;
+  const candidates = ns.host ? directory.hostNetworkPods(node) : uids.map((uid) => directory.pod(uid));
+  for (const pod of candidates) {
+    if (!pod) continue;
+    for (const port of directory.httpPorts(pod)) if (!portOwners.has(port)) portOwners.set(port, pod.uid);
+  }
+  return { owner, portOwners };
+}
+
+function add(map: Map<number, number>, key: number, count: number): void {
+  map.set(key, (map.get(key) ?? 0) + count);
 }
