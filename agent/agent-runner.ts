@@ -130,7 +130,8 @@ export class AgentRunner {
       return result;
     } catch (error) {
       this.counters.publishErrors++;
-      this.options.logger.warn({ err: error, seq: snapshot.seq }, 'publish failed');
+      // The message, not the stack: this repeats every interval while a transport is down.
+      this.options.logger.warn({ reason: error instanceof Error ? error.message : String(error), seq: snapshot.seq }, 'publish failed');
       throw error;
     } finally {
       clearTimeout(timer);

@@ -40,7 +40,15 @@ export async function runCollector(flags: CollectorFlags): Promise<void> {
       const { NatsIngest } = await import('../../collector/ingest/nats-ingest.js');
       const { NatsDetailClient } = await import('../../collector/detail/nats-detail-client.js');
       const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector' });
-      stops.push({ stop: () => connection.drain() });
+      // drain() waits for the server; if NATS is already gone (helm uninstall stops both) it
+      // would wait forever, so give it a moment and then close.
+      stops.push({
+        stop: async () => {
+          const drained = connection.drain().catch(() => undefined);
+          await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+          await connection.close().catch(() => undefined);
+        },
+      });
       const ingest = new NatsIngest({ connection, cluster: flags.cluster, ingest: collector.state, jetstream: flags.jetstream === true, logger });
       stops.unshift(ingest);
       readiness.push(() => ingest.isReady());

@@ -193,7 +193,10 @@ describe('transports', () => {
 
   it('gives the collector read access to pods (for pod attribution) and the agent none', async () => {
     const objects = await render();
-    expect(one(objects, 'ClusterRole').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+    expect(one(objects, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    ]);
     const binding = one(objects, 'ClusterRoleBinding');
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'fs-fleetstat-collector', namespace: NAMESPACE }]);
     expect(podSpec(one(objects, 'DaemonSet', 'agent')).serviceAccountName).toBe('fs-fleetstat-agent');

@@ -87,9 +87,13 @@ async function probeAnswers(c: Container, probe: 'livenessProbe' | 'readinessPro
   }
 }
 
-/** Every port the chart binds, on free loopback ports, and a 1 s interval for a quick first report. */
+/**
+ * Every port the chart binds, on free loopback ports, and a 1 s interval for a quick first report.
+ * No API server runs here, so pod attribution (the collector's Kubernetes watch) is off; it is
+ * tested against recorded API responses in test/pod-attribution.test.ts.
+ */
 async function renderLocal(valuesFile?: string): Promise<K8sObject[]> {
-  const set = ['listenHost=127.0.0.1', 'agent.interval=1s', 'tests.waitSeconds=30'];
+  const set = ['listenHost=127.0.0.1', 'agent.interval=1s', 'tests.waitSeconds=30', 'podAttribution.enabled=false'];
   for (const key of ['collector.httpPort', 'collector.grpcPort', 'agent.metricsPort', 'agent.detailPort', 'nats.embedded.port', 'nats.embedded.monitorPort']) {
     set.push(`${key}=${await freePort()}`);
   }
