@@ -11,6 +11,7 @@ import { Collector } from '../collector/collector.js';
 import { explicitConfig } from '../collector/kubernetes/kube-config.js';
 import { PodWatcher } from '../collector/kubernetes/pod-watcher.js';
 import { FakeKubeApi, fixtureJson, fixtureText, json, stream } from './support/fake-kube-api.js';
+import { fleetstat } from './support/fleetstat-cli.js';
 
 const INGRESS = '0b5c8a57-4a0e-4a53-9c53-2f5b2a1e7c11';
 const KUARD = 'd8aa9a47-ad0f-4bbe-bc12-ab31605d3211';
@@ -126,6 +127,14 @@ describe('pod attribution from the Kubernetes watch', () => {
     expect(metrics).toContain(
       'fleetstat_pod_http_connections{namespace="ingress-nginx",pod="ingress-nginx-controller-5b4f59554f-sc7hq",node="kind-worker",port="80",state="ESTABLISHED",direction="outbound"} 4',
     );
+  });
+
+  it('fleetstat top ranks pods and workloads', async () => {
+    const pods = await fleetstat(['top', '--collector', base, '--by', 'pod']);
+    expect(pods.code).toBe(0);
+    expect(pods.stdout.split('\n')[1]).toMatch(/^ingress-nginx\s+ingress-nginx-controller-5b4f59554f-sc7hq\s+kind-worker\s+Deployment\/ingress-nginx-controller\s+12$/);
+    const workloads = await fleetstat(['top', '--collector', base, '--by', 'workload', '-o', 'json']);
+    expect((JSON.parse(workloads.stdout) as { name: string }[]).map((w) => w.name)).toEqual(['ingress-nginx-controller', 'kuard', 'kubevuln-scheduler']);
   });
 
   it('a pod deleted mid-watch leaves the pod and workload views', async () => {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { alignColumns } from '../../agent/netstat/http-count-report.js';
 import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
+import type { PodCountView, WorkloadCountView } from '../../collector/attribution/pod-views.js';
 import { argParser } from '../agent-options.js';
 import { getJson } from '../collector-client.js';
 import { parseDuration } from '../duration.js';
@@ -11,7 +12,10 @@ import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
 import { writeOut } from '../write-out.js';
 
+type TopBy = 'node' | 'pod' | 'workload';
+
 interface TopFlags {
+  by: TopBy;
   collector: string;
   output: OutputFormat;
   watch?: boolean;
@@ -24,6 +28,7 @@ export function registerTop(program: Command): void {
       .command('top')
       .description('nodes ranked by HTTP connections')
       .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
+      .option('--by <what>', 'node, pod or workload (pod and workload need a collector watching Kubernetes)', argParser(parseBy), 'node')
       .option('-w, --watch', 'refresh until interrupted')
       .option('--interval <duration>', 'refresh period with --watch', argParser(parseDuration), 2000),
   ).action(async (flags: TopFlags) => {
@@ -32,19 +37,38 @@ export function registerTop(program: Command): void {
     process.once('SIGINT', onSignal);
     try {
       do {
-        const [summary, nodes] = await Promise.all([
-          getJson<SummaryView>(flags.collector, 'api/v1/summary'),
-          getJson<NodeView[]>(flags.collector, 'api/v1/nodes'),
-        ]);
-        const ranked = [...nodes].sort((a, b) => b.httpConnections - a.httpConnections || (a.name < b.name ? -1 : 1));
         const clear = flags.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '';
-        await writeOut(flags.output === 'json' ? `${JSON.stringify(ranked)}\n` : clear + topTable(summary, ranked));
+        await writeOut(clear + (await topOutput(flags)));
         if (flags.watch) await sleep(flags.interval, undefined, { signal: stop.signal }).catch(() => undefined);
       } while (flags.watch && !stop.signal.aborted);
     } finally {
       process.off('SIGINT', onSignal);
     }
   });
+}
+
+async function topOutput(flags: TopFlags): Promise<string> {
+  const summary = await getJson<SummaryView>(flags.collector, 'api/v1/summary');
+  if (flags.by === 'node') {
+    const nodes = await getJson<NodeView[]>(flags.collector, 'api/v1/nodes');
+    const ranked = [...nodes].sort((a, b) => b.httpConnections - a.httpConnections || (a.name < b.name ? -1 : 1));
+    return flags.output === 'json' ? `${JSON.stringify(ranked)}\n` : topTable(summary, ranked);
+  }
+  if (flags.by === 'pod') {
+    const pods = await getJson<PodCountView[]>(flags.collector, 'api/v1/pods');
+    if (flags.output === 'json') return `${JSON.stringify(pods)}\n`;
+    const rows = [['NAMESPACE', 'POD', 'NODE', 'WORKLOAD', 'HTTP'], ...pods.map((p) => [p.namespace, p.pod, p.node, `${p.workloadKind}/${p.workload}`, String(p.httpConnections)])];
+    return `${alignColumns(rows).join('\n')}\n`;
+  }
+  const workloads = await getJson<WorkloadCountView[]>(flags.collector, 'api/v1/workloads');
+  if (flags.output === 'json') return `${JSON.stringify(workloads)}\n`;
+  const rows = [['NAMESPACE', 'WORKLOAD', 'PODS', 'HTTP'], ...workloads.map((w) => [w.namespace, `${w.kind}/${w.name}`, String(w.pods), String(w.httpConnections)])];
+  return `${alignColumns(rows).join('\n')}\n`;
+}
+
+function parseBy(text: string): TopBy {
+  if (text !== 'node' && text !== 'pod' && text !== 'workload') throw new Error(`"${text}": expected node, pod or workload`);
+  return text;
 }
 
 export function topTable(summary: SummaryView, nodes: readonly NodeView[]): string {
