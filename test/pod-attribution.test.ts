@@ -135,6 +135,12 @@ describe('pod attribution from the Kubernetes watch', () => {
     expect(pods.stdout.split('\n')[1]).toMatch(/^ingress-nginx\s+ingress-nginx-controller-5b4f59554f-sc7hq\s+kind-worker\s+Deployment\/ingress-nginx-controller\s+12$/);
     const workloads = await fleetstat(['top', '--collector', base, '--by', 'workload', '-o', 'json']);
     expect((JSON.parse(workloads.stdout) as { name: string }[]).map((w) => w.name)).toEqual(['ingress-nginx-controller', 'kuard', 'kubevuln-scheduler']);
+    const namespaces = await fleetstat(['top', '--collector', base, '--by', 'namespace']);
+    expect(namespaces.stdout.split('\n').slice(1, 4).map((l) => l.split(/\s+/).join(' '))).toEqual([
+      'ingress-nginx 1 12',
+      'default 1 2',
+      'kubescape 1 1',
+    ]);
   });
 
   it('a pod deleted mid-watch leaves the pod and workload views', async () => {

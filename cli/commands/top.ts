@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { alignColumns } from '../../agent/netstat/http-count-report.js';
 import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
-import type { PodCountView, WorkloadCountView } from '../../collector/attribution/pod-views.js';
+import type { NamespaceCountView, PodCountView, WorkloadCountView } from '../../collector/attribution/pod-views.js';
 import { argParser } from '../agent-options.js';
 import { getJson } from '../collector-client.js';
 import { parseDuration } from '../duration.js';
@@ -12,7 +12,7 @@ import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
 import { writeOut } from '../write-out.js';
 
-type TopBy = 'node' | 'pod' | 'workload';
+type TopBy = 'node' | 'pod' | 'workload' | 'namespace';
 
 interface TopFlags {
   by: TopBy;
@@ -28,7 +28,7 @@ export function registerTop(program: Command): void {
       .command('top')
       .description('nodes ranked by HTTP connections')
       .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
-      .option('--by <what>', 'node, pod or workload (pod and workload need a collector watching Kubernetes)', argParser(parseBy), 'node')
+      .option('--by <what>', 'node, pod, workload or namespace (all but node need a collector watching Kubernetes)', argParser(parseBy), 'node')
       .option('-w, --watch', 'refresh until interrupted')
       .option('--interval <duration>', 'refresh period with --watch', argParser(parseDuration), 2000),
   ).action(async (flags: TopFlags) => {
@@ -60,6 +60,12 @@ async function topOutput(flags: TopFlags): Promise<string> {
     const rows = [['NAMESPACE', 'POD', 'NODE', 'WORKLOAD', 'HTTP'], ...pods.map((p) => [p.namespace, p.pod, p.node, `${p.workloadKind}/${p.workload}`, String(p.httpConnections)])];
     return `${alignColumns(rows).join('\n')}\n`;
   }
+  if (flags.by === 'namespace') {
+    const namespaces = await getJson<NamespaceCountView[]>(flags.collector, 'api/v1/namespaces');
+    if (flags.output === 'json') return `${JSON.stringify(namespaces)}\n`;
+    const rows = [['NAMESPACE', 'PODS', 'HTTP'], ...namespaces.map((n) => [n.namespace, String(n.pods), String(n.httpConnections)])];
+    return `${alignColumns(rows).join('\n')}\n`;
+  }
   const workloads = await getJson<WorkloadCountView[]>(flags.collector, 'api/v1/workloads');
   if (flags.output === 'json') return `${JSON.stringify(workloads)}\n`;
   const rows = [['NAMESPACE', 'WORKLOAD', 'PODS', 'HTTP'], ...workloads.map((w) => [w.namespace, `${w.kind}/${w.name}`, String(w.pods), String(w.httpConnections)])];
@@ -67,7 +73,9 @@ async function topOutput(flags: TopFlags): Promise<string> {
 }
 
 function parseBy(text: string): TopBy {
-  if (text !== 'node' && text !== 'pod' && text !== 'workload') throw new Error(`"${text}": expected node, pod or workload`);
+  if (text !== 'node' && text !== 'pod' && text !== 'workload' && text !== 'namespace') {
+    throw new Error(`"${text}": expected node, pod, workload or namespace`);
+  }
   return text;
 }
 

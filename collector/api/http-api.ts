@@ -9,7 +9,7 @@ import type { DetailClient } from '../detail/detail-client.js';
 import { fanOutDetail } from '../detail/fan-out.js';
 import type { FleetState } from '../fleet-state.js';
 import { nodeDetailView, nodesView, summaryView } from './fleet-views.js';
-import { podViews, workloadViews } from '../attribution/pod-views.js';
+import { namespaceViews, podViews, workloadViews } from '../attribution/pod-views.js';
 
 export interface HttpApiOptions {
   state: FleetState;
@@ -52,6 +52,7 @@ export class HttpApi {
     }
     if (path === '/api/v1/pods') return this.needPods(() => podViews(state));
     if (path === '/api/v1/workloads') return this.needPods(() => workloadViews(state));
+    if (path === '/api/v1/namespaces') return this.needPods(() => namespaceViews(state));
     if (path === '/api/v1/connections') return this.connections(url.searchParams);
     throw new HttpError(404, `no route ${path}`);
   }

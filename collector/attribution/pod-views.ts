@@ -76,6 +76,26 @@ export function workloadViews(state: FleetState): WorkloadCountView[] {
     .sort((a, b) => b.httpConnections - a.httpConnections || compare(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
 }
 
+export interface NamespaceCountView {
+  namespace: string;
+  pods: number;
+  httpConnections: number;
+  connections: ConnectionCountView[];
+}
+
+export function namespaceViews(state: FleetState): NamespaceCountView[] {
+  const byNamespace = new Map<string, { pods: number; counts: Map<number, number> }>();
+  for (const { pod, counts } of livePodCounts(state)) {
+    let entry = byNamespace.get(pod.namespace);
+    if (!entry) byNamespace.set(pod.namespace, (entry = { pods: 0, counts: new Map() }));
+    entry.pods++;
+    for (const [key, count] of counts) entry.counts.set(key, (entry.counts.get(key) ?? 0) + count);
+  }
+  return [...byNamespace]
+    .map(([namespace, { pods, counts }]) => ({ namespace, pods, httpConnections: total(counts), connections: connectionViews(counts) }))
+    .sort((a, b) => b.httpConnections - a.httpConnections || compare(a.namespace, b.namespace));
+}
+
 function total(counts: ReadonlyMap<number, number>): number {
   let sum = 0;
   for (const count of counts.values()) sum += count;

@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { PodIndex } from './pod-index.js';
 import type { PodInfo } from './pod-info.js';
 
-function pod(uid: string, nodeName: string, hostNetwork = false): PodInfo {
-  return { uid, name: `p-${uid}`, namespace: 'ns', nodeName, hostNetwork, podIP: '', workload: { kind: 'Deployment', name: 'd' }, httpPorts: [] };
+function pod(uid: string, nodeName: string, hostNetwork = false, configUid = ''): PodInfo {
+  return { uid, name: `p-${uid}`, namespace: 'ns', nodeName, hostNetwork, podIP: '', workload: { kind: 'Deployment', name: 'd' }, httpPorts: [], configUid };
 }
 
 describe('PodIndex', () => {
+  it('finds a static pod by the config hash its cgroups carry, until it leaves', () => {
+    const index = new PodIndex();
+    index.upsert(pod('api-uid', 'n1', true, '18c827a17f0a6b507c2029890cd786ad'));
+    expect(index.get('18c827a17f0a6b507c2029890cd786ad')?.uid).toBe('api-uid');
+    index.remove('api-uid');
+    expect(index.get('18c827a17f0a6b507c2029890cd786ad')).toBeUndefined();
+  });
+
   it('looks pods up by uid and by node, following moves and removals', () => {
     const index = new PodIndex();
     index.upsert(pod('a', 'n1'));

@@ -10,6 +10,8 @@ const MAX_SHARED_STRINGS = 50_000;
 export class PodIndex {
   private byUid = new Map<string, PodInfo>();
   private byNode = new Map<string, Map<string, PodInfo>>();
+  /** Static pods by the config hash their cgroups carry instead of the mirror pod's uid. */
+  private byConfigUid = new Map<string, PodInfo>();
   /**
    * Namespace, node and workload names repeat across thousands of pods, and JSON.parse makes a
    * fresh string for each; one shared copy each keeps the index small. Emptied on replaceAll
@@ -22,8 +24,9 @@ export class PodIndex {
     return this.byUid.size;
   }
 
+  /** By API uid, or for a static pod by the config hash its cgroups show. */
   get(uid: string): PodInfo | undefined {
-    return this.byUid.get(uid);
+    return this.byUid.get(uid) ?? this.byConfigUid.get(uid);
   }
 
   /** Every pod, in no particular order. */
@@ -66,6 +69,7 @@ export class PodIndex {
     const old = this.byUid;
     this.byUid = new Map();
     this.byNode = new Map();
+    this.byConfigUid = new Map();
     this.strings = new Map();
     let added = 0;
     for (const pod of pods) {
@@ -78,6 +82,7 @@ export class PodIndex {
   }
 
   private linkNode(pod: PodInfo): void {
+    if (pod.configUid) this.byConfigUid.set(pod.configUid, pod);
     if (!pod.nodeName) return;
     let pods = this.byNode.get(pod.nodeName);
     if (!pods) this.byNode.set(pod.nodeName, (pods = new Map()));
@@ -85,6 +90,7 @@ export class PodIndex {
   }
 
   private unlinkNode(pod: PodInfo): void {
+    if (pod.configUid && this.byConfigUid.get(pod.configUid) === pod) this.byConfigUid.delete(pod.configUid);
     const pods = this.byNode.get(pod.nodeName);
     if (!pods) return;
     pods.delete(pod.uid);

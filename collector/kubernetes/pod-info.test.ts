@@ -34,8 +34,10 @@ describe('toPodInfo on recorded pods', () => {
       podIP: '10.244.1.7',
       workload: { kind: 'Deployment', name: 'ingress-nginx-controller' },
       httpPorts: [80, 443],
+      configUid: '',
     });
     expect(byName.get('kube-proxy-dt5lc')).toMatchObject({ hostNetwork: true, podIP: '172.19.0.3', httpPorts: [] });
+    expect(byName.get('etcd-kind-control-plane')?.configUid).toBe('18c827a17f0a6b507c2029890cd786ad');
   });
 
   it('takes ports named http/https, not dns, metrics, web or webhook', () => {
@@ -110,7 +112,7 @@ describe('toPodInfo on bad input', () => {
     expect(toPodInfo(null)).toBeUndefined();
     expect(toPodInfo({ metadata: { name: 'x' } })).toBeUndefined();
     expect(toPodInfo({ metadata: { uid: 'u', name: 'x', ownerReferences: 'bad', labels: 7 }, spec: [] })).toEqual({
-      uid: 'u', name: 'x', namespace: '', nodeName: '', hostNetwork: false, podIP: '', workload: { kind: 'Pod', name: 'x' }, httpPorts: [],
+      uid: 'u', name: 'x', namespace: '', nodeName: '', hostNetwork: false, podIP: '', workload: { kind: 'Pod', name: 'x' }, httpPorts: [], configUid: '',
     });
   });
 });

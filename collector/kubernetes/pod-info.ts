@@ -22,6 +22,11 @@ export interface PodInfo {
   workload: Workload;
   /** Sorted, unique TCP container ports whose name marks them as HTTP (see isHttpPortName). */
   httpPorts: readonly number[];
+  /**
+   * For the mirror of a static pod, the kubelet's config hash: the static pod's cgroups carry
+   * this as the pod UID, not the mirror's API uid. '' otherwise.
+   */
+  configUid: string;
 }
 
 /**
@@ -136,5 +141,6 @@ export function toPodInfo(raw: unknown): PodInfo | undefined {
       mirror: annotations?.['kubernetes.io/config.mirror'] !== undefined,
     }),
     httpPorts: httpPortsOf(spec),
+    configUid: str(annotations?.['kubernetes.io/config.mirror']),
   };
 }

@@ -69,7 +69,10 @@ function ownersOf(
   const portOwners = new Map<number, string>();
   const uids = [...new Set(ns.containers.map((c) => c.podUid).filter((uid) => uid !== ''))];
   const owner = !ns.host && uids.length === 1 ? uids[0] : undefined;
-  const candidates = ns.host ? directory.hostNetworkPods(node) : uids.map((uid) => directory.pod(uid));
+  // In the host's namespace: the hostNetwork pods whose processes the agent found there by
+  // their cgroups, then any other hostNetwork pod the API places on this node.
+  const found = uids.map((uid) => directory.pod(uid));
+  const candidates = ns.host ? [...found, ...directory.hostNetworkPods(node)] : found;
   for (const pod of candidates) {
     if (!pod) continue;
     for (const port of directory.httpPorts(pod)) if (!portOwners.has(port)) portOwners.set(port, pod.uid);
