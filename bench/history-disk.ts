@@ -2,15 +2,15 @@
 // interval for some days (time compressed through the store's clock), then SQLite's dbstat
 // gives the bytes each table holds.
 //
-//   npx tsx collector/history/measure-disk.ts [--nodes 100] [--series 8] [--days 2] [--interval 10]
+//   npx tsx bench/history-disk.ts [--nodes 100] [--series 8] [--days 2] [--interval 10]
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { HistoryStore } from './history-store.js';
-import type { SamplePoint } from './series-key.js';
+import { HistoryStore } from '../collector/history/history-store.js';
+import type { SamplePoint } from '../collector/history/series-key.js';
 
 const DAY_MS = 86_400_000;
 const { values } = parseArgs({
