@@ -41,7 +41,10 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(() => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  for (const child of children) {
+    // A child that exited but whose exit event has not run yet is already gone: ESRCH is fine.
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -69,7 +69,7 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = exitOf(child);
   process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 10_000);
+  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }

@@ -24,7 +24,7 @@ export interface LogLine {
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  for (const child of children) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
 });
 
 export class CollectorChild {
@@ -115,9 +115,8 @@ export class CollectorChild {
   /** SIGTERM, then SIGKILL after 5 s. Safe to call twice. */
   async stop(): Promise<void> {
     if (!this.running || this.child.pid === undefined) return;
-    const pid = this.child.pid;
     const timer = setTimeout(() => {
-      if (this.running) process.kill(pid, 'SIGKILL');
+      if (this.running) this.child.kill('SIGKILL');
     }, 5000);
     await this.kill('SIGTERM');
     clearTimeout(timer);

@@ -213,7 +213,7 @@ async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals): Promise<
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   process.kill(proc.pid, signal);
   const timer = setTimeout(() => {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
+    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   }, 10_000);
   timer.unref();
   await exited;
@@ -229,7 +229,7 @@ function track(proc: ChildProcess): void {
   process.once('exit', () => {
     for (const p of running) {
       try {
-        if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGKILL');
+        if (p.pid !== undefined && p.exitCode === null) p.kill('SIGKILL');
       } catch {
         // already gone
       }

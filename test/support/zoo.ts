@@ -52,7 +52,7 @@ export async function startZoo(ns: Namespace, args: readonly string[] = [], time
   const stop = async (): Promise<void> => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     proc.stdin?.end();
-    const timer = setTimeout(() => proc.pid !== undefined && process.kill(proc.pid, 'SIGKILL'), 5000);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
   };
