@@ -6,6 +6,7 @@ import type { AgentConfig } from '../agent/agent-config.js';
 import { DEFAULT_AGENT_CONFIG, validateAgentConfig } from '../agent/agent-config.js';
 import type { NetnsMode } from '../agent/netns/discover-namespaces.js';
 import { parsePortList } from '../agent/snapshot/http-ports.js';
+import { Sampler } from '../agent/sampler/sampler.js';
 import { parseDuration } from './duration.js';
 
 export interface SamplingFlags {
@@ -61,4 +62,17 @@ export function parseNetns(text: string): NetnsMode {
 function parseCount(text: string): number {
   if (!/^\d{1,7}$/.test(text)) throw new Error(`"${text}": expected a whole number`);
   return Number(text);
+}
+
+/** The sampling worker for an agent configuration (agent, agent --once, up). */
+export function samplerFor(config: AgentConfig): Sampler {
+  return new Sampler({
+    procRoot: config.procRoot,
+    netns: config.netns,
+    httpPorts: config.httpPorts,
+    topK: config.topK,
+    // Pids listed per namespace in a snapshot, for nsenter; all are counted.
+    maxPidsListed: 16,
+    node: config.node,
+  });
 }

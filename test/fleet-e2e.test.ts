@@ -15,15 +15,11 @@ import { createNamespace, deleteAll, netnsSupportProblem } from './support/netns
 import type { NatsServer } from './support/nats-server.js';
 import { freePort, startNatsServer } from './support/nats-server.js';
 import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
+import { expectedCounts, parseSsTcp } from './support/ss.js';
 
 const PEERS = fileURLToPath(new URL('./support/http-peers.mjs', import.meta.url));
 const INTERVAL_MS = 1000;
 const HTTP_PORTS = new Set([80, 443, 8080, 8443]);
-const SS_STATE: Record<string, string> = {
-  ESTAB: 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'CLOSE-WAIT': 'CLOSE_WAIT', 'LAST-ACK': 'LAST_ACK',
-  LISTEN: 'LISTEN', CLOSING: 'CLOSING',
-};
 
 interface Node {
   name: string;
@@ -44,27 +40,10 @@ async function startReady(proc: ChildProcess, what: string): Promise<void> {
   await Promise.race([ready, exited]);
 }
 
-/** Expected (port/state/direction) counts from ss inside the namespace, by the agent's rule. */
+/** Expected `port/direction/state` counts from ss inside the namespace, by the agent's rule. */
 async function ssHttpCounts(ns: Namespace): Promise<Record<string, number>> {
   const { stdout } = await ns.exec('ss', ['-Htan']);
-  const rows = stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [st = '', , , local = '', peer = ''] = l.trim().split(/\s+/);
-      const port = (a: string): number => Number(a.slice(a.lastIndexOf(':') + 1));
-      return { state: SS_STATE[st] ?? st, localPort: port(local), remotePort: port(peer) };
-    });
-  const listening = new Set(rows.filter((r) => r.state === 'LISTEN').map((r) => r.localPort));
-  const counts: Record<string, number> = {};
-  for (const r of rows) {
-    if (r.state === 'LISTEN') continue;
-    let key: string | undefined;
-    if (listening.has(r.localPort) && HTTP_PORTS.has(r.localPort)) key = `${r.localPort}/${r.state}/inbound`;
-    else if (HTTP_PORTS.has(r.remotePort)) key = `${r.remotePort}/${r.state}/outbound`;
-    if (key) counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
+  return Object.fromEntries(expectedCounts(parseSsTcp(stdout), HTTP_PORTS, true));
 }
 
 /** fleetstat_http_connections of one node from the collector's /metrics. */
@@ -72,7 +51,7 @@ function metricCounts(metrics: string, node: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of metrics.split('\n')) {
     const m = /^fleetstat_http_connections\{node="([^"]+)",port="(\d+)",state="(\w+)",direction="(\w+)"\} (\d+)$/.exec(line);
-    if (m && m[1] === node) counts[`${m[2]}/${m[3]}/${m[4]}`] = Number(m[5]);
+    if (m && m[1] === node) counts[`${m[2]}/${m[4]}/${m[3]}`] = Number(m[5]);
   }
   return counts;
 }
@@ -172,9 +151,9 @@ describe('fleet end to end: namespaces as nodes, NATS, collector', () => {
   it('fleetstat_http_connections equals ss in every namespace, per (port, state, direction)', async () => {
     const text = await metrics();
     const expectedKnown: Record<string, Record<string, number>> = {
-      n1: { '80/ESTABLISHED/inbound': 5 + 1 + 7, '80/ESTABLISHED/outbound': 4 + 2 },
-      n2: { '80/ESTABLISHED/inbound': 4, '8080/ESTABLISHED/inbound': 6, '80/ESTABLISHED/outbound': 3 + 5 },
-      n3: { '80/ESTABLISHED/inbound': 2 + 3, '80/ESTABLISHED/outbound': 1, '8080/ESTABLISHED/outbound': 6 },
+      n1: { '80/inbound/ESTABLISHED': 5 + 1 + 7, '80/outbound/ESTABLISHED': 4 + 2 },
+      n2: { '80/inbound/ESTABLISHED': 4, '8080/inbound/ESTABLISHED': 6, '80/outbound/ESTABLISHED': 3 + 5 },
+      n3: { '80/inbound/ESTABLISHED': 2 + 3, '80/outbound/ESTABLISHED': 1, '8080/outbound/ESTABLISHED': 6 },
     };
     for (const n of nodes) {
       const fromSs = await ssHttpCounts(n.ns);

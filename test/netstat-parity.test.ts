@@ -7,12 +7,8 @@ import type { Namespace } from './support/netns.js';
 import { startZoo } from './support/zoo.js';
 import type { RunningZoo } from './support/zoo.js';
 import { FLEETSTAT_BIN } from './support/fleetstat-cli.js';
+import { expectedCounts, parseSsTcp } from './support/ss.js';
 
-const SS_STATE: Record<string, string> = {
-  ESTAB: 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'CLOSE-WAIT': 'CLOSE_WAIT', 'LAST-ACK': 'LAST_ACK',
-  LISTEN: 'LISTEN', CLOSING: 'CLOSING',
-};
 
 /** Both tools, one after the other in one shell, inside the namespace. */
 async function bothNetstats(ns: Namespace, flags: string): Promise<{ netstat: string[]; fleetstat: string[] }> {
@@ -75,32 +71,16 @@ describe('fleetstat netstat equals net-tools netstat on live sockets', () => {
         `ss -Htan && echo @@@ && "${process.execPath}" "${FLEETSTAT_BIN}" agent --once --netns self --format json`,
       ]);
       const [ssText = '', json = ''] = stdout.split('@@@\n');
-      const rows = ssText
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [st = '', , , local = '', peer = ''] = l.trim().split(/\s+/);
-          const port = (a: string): number => Number(a.slice(a.lastIndexOf(':') + 1));
-          return { state: SS_STATE[st] ?? st, localPort: port(local), remotePort: port(peer) };
-        });
+      const rows = parseSsTcp(ssText);
       const snapshot = JSON.parse(json) as {
         namespaces: { ports?: { port: number; direction: string; state: string; count: number; http?: boolean }[]; totals?: { table: string; state?: string; count: number }[] }[];
       };
       const [own] = snapshot.namespaces;
       if (!own) throw new Error('no namespace in the snapshot');
 
-      // Expected from ss with the agent's rule: inbound if the local port is listened here.
-      const listening = new Set(rows.filter((r) => r.state === 'LISTEN').map((r) => r.localPort));
-      const http = new Set([80, 443, 8080, 8443]);
-      const expected = new Map<string, number>();
-      for (const r of rows) {
-        if (r.state === 'LISTEN') continue;
-        let key: string | undefined;
-        if (listening.has(r.localPort) && (http.has(r.localPort) || !http.has(r.remotePort))) key = `${r.localPort}/DIRECTION_INBOUND/${r.state}`;
-        else if (http.has(r.remotePort)) key = `${r.remotePort}/DIRECTION_OUTBOUND/${r.state}`;
-        if (key) expected.set(key, (expected.get(key) ?? 0) + 1);
-      }
-      const got = new Map((own.ports ?? []).map((p) => [`${p.port}/${p.direction}/${p.state.replace('TCP_STATE_', '')}`, p.count]));
+      const expected = expectedCounts(rows, new Set([80, 443, 8080, 8443]), false);
+      const direction = (d: string): string => d.replace('DIRECTION_', '').toLowerCase();
+      const got = new Map((own.ports ?? []).map((p) => [`${p.port}/${direction(p.direction)}/${p.state.replace('TCP_STATE_', '')}`, p.count]));
       expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
       expect([...expected.keys()].some((k) => k.startsWith('80/'))).toBe(true);
 

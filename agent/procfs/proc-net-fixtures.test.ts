@@ -8,16 +8,11 @@ import type { InetSocketRow } from './proc-net-inet.js';
 import { parseInetTable } from './proc-net-inet.js';
 import { parseUnixTable } from './proc-net-unix.js';
 import { tcpStateName } from './tcp-states.js';
+import { SS_STATE } from '../../test/support/ss.js';
 
 const ROOT = new URL('../../test/fixtures/proc-net/', import.meta.url).pathname;
 const file = (...parts: string[]): Buffer => readFileSync(join(ROOT, ...parts));
 const text = (...parts: string[]): string => file(...parts).toString('utf8');
-
-const SS_STATE: Record<string, string> = {
-  ESTAB: 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'CLOSE-WAIT': 'CLOSE_WAIT', 'LAST-ACK': 'LAST_ACK',
-  LISTEN: 'LISTEN', CLOSING: 'CLOSING', UNCONN: 'CLOSE',
-};
 
 /** ss writes IPv6 in brackets, port 0 as *, and a dual-stack wildcard as *. */
 function ssEndpoint(address: string, port: number, family: 4 | 6): string {

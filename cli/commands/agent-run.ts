@@ -7,8 +7,8 @@ import { agentMetrics, agentRoutes } from '../../agent/agent-metrics.js';
 import { AgentRunner } from '../../agent/agent-runner.js';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { RouteServer } from '../../agent/http/route-server.js';
-import { Sampler } from '../../agent/sampler/sampler.js';
 import type { SnapshotPublisher } from '../../agent/publish/snapshot-publisher.js';
+import { samplerFor } from '../agent-options.js';
 import { cliLogger } from '../logger.js';
 import { VERSION } from '../version.js';
 import type { AgentFlags } from './agent.js';
@@ -19,14 +19,7 @@ interface Stoppable {
 
 export async function runAgent(config: AgentConfig, flags: AgentFlags): Promise<void> {
   const logger = cliLogger('fleetstat-agent');
-  const sampler = new Sampler({
-    procRoot: config.procRoot,
-    netns: config.netns,
-    httpPorts: config.httpPorts,
-    topK: config.topK,
-    maxPidsListed: 16,
-    node: config.node,
-  });
+  const sampler = samplerFor(config);
   const extras: Stoppable[] = [];
   let publisher: SnapshotPublisher;
   let startDetail: () => Promise<void> = async () => undefined;

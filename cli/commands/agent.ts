@@ -5,9 +5,8 @@ import type { Command } from 'commander';
 import type { HostPort } from '../../agent/grpc/host-port.js';
 import { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { buildSnapshot, newEpoch } from '../../agent/snapshot/build-snapshot.js';
-import { Sampler } from '../../agent/sampler/sampler.js';
 import type { SamplingFlags } from '../agent-options.js';
-import { addSamplingOptions, agentConfigOf, argParser } from '../agent-options.js';
+import { addSamplingOptions, agentConfigOf, argParser, samplerFor } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls, parseTargetAddress } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
 import { VERSION } from '../version.js';
@@ -51,14 +50,7 @@ export function registerAgent(program: Command): void {
 
 async function printOnce(flags: AgentFlags): Promise<void> {
   const config = agentConfigOf(flags);
-  const sampler = new Sampler({
-    procRoot: config.procRoot,
-    netns: config.netns,
-    httpPorts: config.httpPorts,
-    topK: config.topK,
-    maxPidsListed: 16,
-    node: config.node,
-  });
+  const sampler = samplerFor(config);
   try {
     const sample = await sampler.sample(Math.max(config.intervalMs, 30_000));
     const snapshot = buildSnapshot({ ...config, epoch: newEpoch(), version: VERSION }, 1, Date.now(), sample);

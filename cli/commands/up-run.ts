@@ -6,10 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentRunner } from '../../agent/agent-runner.js';
 import { httpCountLines } from '../../agent/netstat/http-count-report.js';
 import { MemoryPublisher } from '../../agent/publish/memory-publisher.js';
-import { Sampler } from '../../agent/sampler/sampler.js';
 import { Collector } from '../../collector/collector.js';
 import { LocalDetailClient } from '../../collector/detail/local-detail-client.js';
-import { agentConfigOf } from '../agent-options.js';
+import { agentConfigOf, samplerFor } from '../agent-options.js';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { cliLogger } from '../logger.js';
 import { VERSION } from '../version.js';
@@ -20,7 +19,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const config = agentConfigOf(flags);
   // A person watches this terminal: only warnings and errors go to stderr by default.
   const logger = cliLogger('fleetstat-up', 'warn');
-  const sampler = new Sampler({ procRoot: config.procRoot, netns: config.netns, httpPorts: config.httpPorts, topK: config.topK, maxPidsListed: 16, node: config.node });
+  const sampler = samplerFor(config);
   const collector = new Collector({ cluster: config.cluster, logger, detail: new LocalDetailClient(config.node, sampler) });
   const publisher = new MemoryPublisher((bytes, node) => collector.state.ingest(bytes, { transport: 'memory', claimedNode: node }));
   // The first sample right away: a person is waiting for it.

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection-key.js';
 import { tcpStateName } from '../../agent/procfs/tcp-states.js';
 import type { FleetState } from '../fleet-state.js';
+import type { ListenerSummary } from '../state/node-summary.js';
 import { directionName } from './fleet-views.js';
 import { livePodCounts } from '../attribution/pod-views.js';
 
@@ -22,10 +23,7 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean }
       for (const record of state.registry.records()) {
         if (record.status !== 'live') continue;
         for (const [key, count] of record.summary.http) {
-          this.set(
-            { node: record.name, port: keyPort(key), state: tcpStateName(keyState(key)), direction: directionName(keyDirection(key)) },
-            count,
-          );
+          this.set({ node: record.name, ...connectionLabels(key) }, count);
         }
       }
     },
@@ -33,32 +31,27 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean }
 
   // Each gauge fills itself in its own collect(): prom-client serializes a metric right after
   // collecting it, so one filled by another's collect() would show the previous scrape.
-  new Gauge({
-    name: 'fleetstat_listeners',
-    help: 'Listening TCP sockets on live nodes, by node and port.',
-    labelNames: ['node', 'port'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const record of state.registry.records()) {
-        if (record.status !== 'live') continue;
-        for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, l.sockets);
-      }
-    },
-  });
-  new Gauge({
-    name: 'fleetstat_listen_accept_queue',
-    help: 'Connections completed but not yet accepted, summed over the listening sockets of a port on live nodes.',
-    labelNames: ['node', 'port'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const record of state.registry.records()) {
-        if (record.status !== 'live') continue;
-        for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, l.acceptQueue);
-      }
-    },
-  });
+  const listenerGauge = (name: string, help: string, value: (l: ListenerSummary) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node', 'port'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const record of state.registry.records()) {
+          if (record.status !== 'live') continue;
+          for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, value(l));
+        }
+      },
+    });
+  };
+  listenerGauge('fleetstat_listeners', 'Listening TCP sockets on live nodes, by node and port.', (l) => l.sockets);
+  listenerGauge(
+    'fleetstat_listen_accept_queue',
+    'Connections completed but not yet accepted, summed over the listening sockets of a port on live nodes.',
+    (l) => l.acceptQueue,
+  );
 
   new Gauge({
     name: 'fleetstat_nodes',
