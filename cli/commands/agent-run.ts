@@ -9,7 +9,10 @@ import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { RouteServer } from '../../agent/http/route-server.js';
 import type { SnapshotPublisher } from '../../agent/publish/snapshot-publisher.js';
 import { samplerFor } from '../agent-options.js';
+import type { Logger } from 'pino';
+import type { Sampler } from '../../agent/sampler/sampler.js';
 import { cliLogger } from '../logger.js';
+import type { NatsCredentials } from '../../agent/publish/nats-link.js';
 import { VERSION } from '../version.js';
 import type { AgentFlags } from './agent.js';
 
@@ -17,10 +20,38 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-export async function runAgent(config: AgentConfig, flags: AgentFlags): Promise<void> {
+export async function runAgent(config: AgentConfig, flags: AgentFlags, credentials: NatsCredentials): Promise<void> {
   const logger = cliLogger('fleetstat-agent');
   const sampler = samplerFor(config);
   const extras: Stoppable[] = [];
+  let runner: AgentRunner | undefined;
+  let http: RouteServer | undefined;
+  try {
+    const publisher = await publisherFor(config, flags, credentials, sampler, logger, extras);
+    runner = new AgentRunner({ config, sampler, publisher: publisher.publisher, logger, version: VERSION, ...(publisher.detailAddress ? { detailAddress: publisher.detailAddress } : {}) });
+    http = flags.listen ? new RouteServer(agentRoutes(runner, agentMetrics(runner, publisher.publisher), Date.now()), logger) : undefined;
+    await runner.start();
+    await publisher.startDetail();
+    if (http && flags.listen) await http.listen(flags.listen.host, flags.listen.port);
+    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+    logger.info('stopping');
+  } finally {
+    await runner?.stop();
+    for (const extra of extras) await extra.stop();
+    await http?.close();
+    await sampler.close();
+  }
+}
+
+/** The publisher for the chosen transport, and detail requests answered the same way. */
+async function publisherFor(
+  config: AgentConfig,
+  flags: AgentFlags,
+  credentials: NatsCredentials,
+  sampler: Sampler,
+  logger: Logger,
+  extras: Stoppable[],
+): Promise<{ publisher: SnapshotPublisher; startDetail: () => Promise<void>; detailAddress?: string }> {
   let publisher: SnapshotPublisher;
   let startDetail: () => Promise<void> = async () => undefined;
   let detailAddress: string | undefined;
@@ -33,6 +64,7 @@ export async function runAgent(config: AgentConfig, flags: AgentFlags): Promise<
       servers: flags.nats,
       jetstream: flags.jetstream === true,
       name: `fleetstat-agent/${config.node}`,
+      credentials,
       logger,
     });
     const responder = new NatsDetailResponder({ link: nats.link, cluster: config.cluster, node: config.node, source: sampler, logger });
@@ -51,18 +83,5 @@ export async function runAgent(config: AgentConfig, flags: AgentFlags): Promise<
       extras.push({ stop: () => server.shutdown(5000) });
     }
   }
-  const runner = new AgentRunner({ config, sampler, publisher, logger, version: VERSION, ...(detailAddress ? { detailAddress } : {}) });
-  const http = flags.listen ? new RouteServer(agentRoutes(runner, agentMetrics(runner, publisher), Date.now()), logger) : undefined;
-  try {
-    await runner.start();
-    await startDetail();
-    if (http && flags.listen) await http.listen(flags.listen.host, flags.listen.port);
-    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
-    logger.info('stopping');
-  } finally {
-    await runner.stop();
-    for (const extra of extras) await extra.stop();
-    await http?.close();
-    await sampler.close();
-  }
+  return detailAddress ? { publisher, startDetail, detailAddress } : { publisher, startDetail };
 }

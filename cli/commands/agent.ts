@@ -9,12 +9,14 @@ import type { SamplingFlags } from '../agent-options.js';
 import { addSamplingOptions, agentConfigOf, argParser, samplerFor } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls, parseTargetAddress } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
+import type { NatsCredentialFlags } from '../nats-credentials.js';
+import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
 
 type Format = 'json' | 'proto';
 
-export interface AgentFlags extends SamplingFlags {
+export interface AgentFlags extends SamplingFlags, NatsCredentialFlags {
   once?: boolean;
   format: Format;
   nats?: string;
@@ -26,7 +28,7 @@ export interface AgentFlags extends SamplingFlags {
 }
 
 export function registerAgent(program: Command): void {
-  addSamplingOptions(program.command('agent').description('sample this node and publish snapshots'))
+  addNatsCredentialOptions(addSamplingOptions(program.command('agent').description('sample this node and publish snapshots')))
     .option('--nats <urls>', 'publish to NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))
     .option('--jetstream', 'with --nats: publish through JetStream (de-duplicated, kept for collector restarts)')
     .option('--grpc <host:port>', "publish to a collector's gRPC IngestService", argParser(parseTargetAddress))
@@ -44,7 +46,8 @@ export function registerAgent(program: Command): void {
       if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
       if (flags.detailListen && !flags.grpc) throw new UsageError('--detail-listen is for --grpc (over NATS, detail requests use NATS)');
       if (flags.detailAddress && !flags.detailListen) throw new UsageError('--detail-address needs --detail-listen');
-      return (await import('./agent-run.js')).runAgent(config, flags);
+      const credentials = natsCredentialsOf(flags);
+      return (await import('./agent-run.js')).runAgent(config, flags, credentials);
     });
 }
 

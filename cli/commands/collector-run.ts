@@ -11,13 +11,14 @@ import type { IngestTransport } from '../../collector/ingest/snapshot-ingest.js'
 import { RouteDetailClient } from '../../collector/detail/route-detail-client.js';
 import type { PodDirectory } from '../../collector/attribution/pod-directory.js';
 import { cliLogger } from '../logger.js';
+import type { NatsCredentials } from '../../agent/publish/nats-link.js';
 import type { CollectorFlags } from './collector.js';
 
 interface Stoppable {
   stop(): Promise<void>;
 }
 
-export async function runCollector(flags: CollectorFlags): Promise<void> {
+export async function runCollector(flags: CollectorFlags, credentials: NatsCredentials): Promise<void> {
   const logger = cliLogger('fleetstat-collector');
   const routes: { nats?: DetailClient; grpc?: DetailClient } = {};
   const stops: Stoppable[] = [];
@@ -39,7 +40,7 @@ export async function runCollector(flags: CollectorFlags): Promise<void> {
       const { connectCollectorNats } = await import('../../collector/ingest/nats-connect.js');
       const { NatsIngest } = await import('../../collector/ingest/nats-ingest.js');
       const { NatsDetailClient } = await import('../../collector/detail/nats-detail-client.js');
-      const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector' });
+      const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector', credentials });
       // drain() waits for the server; if NATS is already gone (helm uninstall stops both) it
       // would wait forever, so give it a moment and then close.
       stops.push({

@@ -7,8 +7,10 @@ import { DEFAULT_MAX_SNAPSHOT_BYTES } from '../../collector/ingest/decode-snapsh
 import { argParser } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
+import type { NatsCredentialFlags } from '../nats-credentials.js';
+import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 
-export interface CollectorFlags {
+export interface CollectorFlags extends NatsCredentialFlags {
   cluster: string;
   nats?: string;
   jetstream?: boolean;
@@ -27,8 +29,7 @@ export interface CollectorFlags {
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
 
 export function registerCollector(program: Command): void {
-  program
-    .command('collector')
+  addNatsCredentialOptions(program.command('collector'))
     .description('aggregate agents\' snapshots and serve the cluster view (HTTP API, /metrics, gRPC)')
     .option('--cluster <name>', 'cluster name (NATS subjects fleetstat.v1.<cluster>.*)', argParser(parseName), 'default')
     .option('--nats <urls>', 'subscribe to snapshots on NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))
@@ -47,7 +48,8 @@ export function registerCollector(program: Command): void {
       if ((flags.kubeApi || flags.podMetrics) && !flags.kubernetes) throw new UsageError('--kube-api and --pod-metrics need --kubernetes');
       if (!flags.nats && !flags.grpc) throw new UsageError('give --nats URL and/or --grpc HOST:PORT: the collector needs a way to receive snapshots');
       if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
-      return (await import('./collector-run.js')).runCollector(flags);
+      const credentials = natsCredentialsOf(flags);
+      return (await import('./collector-run.js')).runCollector(flags, credentials);
     });
 }
 

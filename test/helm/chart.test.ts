@@ -142,6 +142,21 @@ describe.each(CASES)('install case $name', ({ valuesFile }) => {
 });
 
 describe('transports', () => {
+  it('hands NATS credentials from a Secret to agent and collector as environment, never as arguments', async () => {
+    const objects = await render({ valuesFile: join(CHART, 'ci', 'nats-auth-values.yaml') });
+    for (const c of [container(one(objects, 'DaemonSet', 'agent'), 'agent'), container(one(objects, 'Deployment', 'collector'), 'collector')]) {
+      const env = (c as { env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }).env ?? [];
+      expect(env.filter((e) => e.name.startsWith('FLEETSTAT_NATS_')).map((e) => [e.name, e.valueFrom?.secretKeyRef])).toEqual([
+        ['FLEETSTAT_NATS_USER', { name: 'nats-fleetstat', key: 'user' }],
+        ['FLEETSTAT_NATS_PASSWORD', { name: 'nats-fleetstat', key: 'password' }],
+      ]);
+      expect((c.args ?? []).join(' ')).not.toMatch(/pass|token/i);
+    }
+    const token = await render({ valuesFile: join(CHART, 'ci', 'nats-auth-values.yaml'), set: ['nats.auth.tokenKey=token'] });
+    const env = (container(one(token, 'DaemonSet', 'agent'), 'agent') as { env?: { name: string }[] }).env ?? [];
+    expect(env.map((e) => e.name).filter((n) => n.startsWith('FLEETSTAT_NATS_'))).toEqual(['FLEETSTAT_NATS_TOKEN']);
+  });
+
   const argsOf = (objects: K8sObject[]) => ({
     agent: container(one(objects, 'DaemonSet', 'agent'), 'agent').args ?? [],
     collector: container(one(objects, 'Deployment', 'collector'), 'collector').args ?? [],

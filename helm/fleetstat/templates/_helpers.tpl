@@ -124,3 +124,30 @@ periodSeconds: {{ .periodSeconds }}
 timeoutSeconds: {{ .timeoutSeconds }}
 failureThreshold: {{ .failureThreshold }}
 {{- end }}
+
+{{/*
+NATS credentials from nats.auth.existingSecret as environment variables (agent and collector).
+*/}}
+{{- define "fleetstat.natsAuthEnv" -}}
+{{- $auth := .Values.nats.auth -}}
+{{- if and (eq .Values.transport "nats") $auth.existingSecret }}
+{{- if $auth.tokenKey }}
+- name: FLEETSTAT_NATS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.existingSecret }}
+      key: {{ $auth.tokenKey }}
+{{- else }}
+- name: FLEETSTAT_NATS_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.existingSecret }}
+      key: {{ $auth.userKey }}
+- name: FLEETSTAT_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.existingSecret }}
+      key: {{ $auth.passwordKey }}
+{{- end }}
+{{- end }}
+{{- end }}
