@@ -7,7 +7,7 @@ import { DEFAULT_AGENT_CONFIG, validateAgentConfig } from '../agent/agent-config
 import type { NetnsMode } from '../agent/netns/discover-namespaces.js';
 import { parsePortList } from '../agent/snapshot/http-ports.js';
 import { Sampler } from '../agent/sampler/sampler.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../agent/duration.js';
 
 export interface SamplingFlags {
   cluster: string;

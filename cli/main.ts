@@ -8,6 +8,7 @@ import { registerUp } from './commands/up.js';
 import { registerTop } from './commands/top.js';
 import { registerConnections } from './commands/connections.js';
 import { registerCollector } from './commands/collector.js';
+import { registerReport } from './commands/report.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerUp(program);
   registerTop(program);
   registerConnections(program);
+  registerReport(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -16,8 +16,22 @@ export class HttpError extends Error {
   }
 }
 
-/** A string is sent as Prometheus/plain text, anything else as JSON. */
+/** A string is sent as Prometheus/plain text, a RawResponse as it is (files), anything else as JSON. */
 export type RouteHandler = (url: URL) => Promise<unknown>;
+
+/** A body sent byte for byte with its own type and headers (the dashboard's files). */
+export interface RawResponse {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  headers?: Record<string, string>;
+}
+
+// No JSON view holds a Buffer, so this shape cannot be mistaken for one.
+function isRawResponse(value: unknown): value is RawResponse {
+  const r = value as Partial<RawResponse> | null;
+  return typeof r === 'object' && r !== null && Buffer.isBuffer(r.body) && typeof r.contentType === 'string' && typeof r.status === 'number';
+}
 
 export class RouteServer {
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -49,7 +63,10 @@ export class RouteServer {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET');
       const body = await this.route(new URL(req.url ?? '/', 'http://localhost'));
-      if (typeof body === 'string') send(res, 200, body, 'text/plain; version=0.0.4; charset=utf-8');
+      if (isRawResponse(body)) {
+        res.writeHead(body.status, { ...body.headers, 'content-type': body.contentType, 'content-length': body.body.length });
+        res.end(body.body);
+      } else if (typeof body === 'string') send(res, 200, body, 'text/plain; version=0.0.4; charset=utf-8');
       else send(res, 200, `${JSON.stringify(body)}\n`, 'application/json');
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500;

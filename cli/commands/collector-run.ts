@@ -11,6 +11,7 @@ import type { IngestTransport } from '../../collector/ingest/snapshot-ingest.js'
 import { RouteDetailClient } from '../../collector/detail/route-detail-client.js';
 import type { PodDirectory } from '../../collector/attribution/pod-directory.js';
 import { cliLogger } from '../logger.js';
+import { openHistory } from '../history-options.js';
 import type { NatsCredentials } from '../../agent/publish/nats-link.js';
 import type { CollectorFlags } from './collector.js';
 
@@ -24,7 +25,9 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
   const stops: Stoppable[] = [];
   const readiness: (() => boolean)[] = [];
   const pods = flags.kubernetes ? await watchKubernetes(flags, logger, stops, readiness) : undefined;
+  const history = await openHistory(flags, logger);
   const collector: Collector = new Collector({
+    ...(history ? { history } : {}),
     ...(pods ? { pods, podSeries: flags.podMetrics === true } : {}),
     cluster: flags.cluster,
     logger,

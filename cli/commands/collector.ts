@@ -7,10 +7,12 @@ import { DEFAULT_MAX_SNAPSHOT_BYTES } from '../../collector/ingest/decode-snapsh
 import { argParser } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
+import type { HistoryFlags } from '../history-options.js';
+import { addHistoryOptions } from '../history-options.js';
 import type { NatsCredentialFlags } from '../nats-credentials.js';
 import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 
-export interface CollectorFlags extends NatsCredentialFlags {
+export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags {
   cluster: string;
   nats?: string;
   jetstream?: boolean;
@@ -29,7 +31,7 @@ export interface CollectorFlags extends NatsCredentialFlags {
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
 
 export function registerCollector(program: Command): void {
-  addNatsCredentialOptions(program.command('collector'))
+  addHistoryOptions(addNatsCredentialOptions(program.command('collector')))
     .description('aggregate agents\' snapshots and serve the cluster view (HTTP API, /metrics, gRPC)')
     .option('--cluster <name>', 'cluster name (NATS subjects fleetstat.v1.<cluster>.*)', argParser(parseName), 'default')
     .option('--nats <urls>', 'subscribe to snapshots on NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))

@@ -7,7 +7,7 @@ import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
 import type { NamespaceCountView, PodCountView, WorkloadCountView } from '../../collector/attribution/pod-views.js';
 import { argParser } from '../agent-options.js';
 import { getJson } from '../collector-client.js';
-import { parseDuration } from '../duration.js';
+import { parseDuration } from '../../agent/duration.js';
 import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
 import { writeOut } from '../write-out.js';

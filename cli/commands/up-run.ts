@@ -11,6 +11,7 @@ import { LocalDetailClient } from '../../collector/detail/local-detail-client.js
 import { agentConfigOf, samplerFor } from '../agent-options.js';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { cliLogger } from '../logger.js';
+import { openHistory } from '../history-options.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
 import type { UpFlags } from './up.js';
@@ -20,7 +21,13 @@ export async function runUp(flags: UpFlags): Promise<void> {
   // A person watches this terminal: only warnings and errors go to stderr by default.
   const logger = cliLogger('fleetstat-up', 'warn');
   const sampler = samplerFor(config);
-  const collector = new Collector({ cluster: config.cluster, logger, detail: new LocalDetailClient(config.node, sampler) });
+  const history = await openHistory(flags, logger);
+  const collector = new Collector({
+    cluster: config.cluster,
+    logger,
+    detail: new LocalDetailClient(config.node, sampler),
+    ...(history ? { history, historyEveryMs: Math.min(config.intervalMs, 10_000) } : {}),
+  });
   const publisher = new MemoryPublisher((bytes, node) => collector.state.ingest(bytes, { transport: 'memory', claimedNode: node }));
   // The first sample right away: a person is waiting for it.
   const runner = new AgentRunner({ config, sampler, publisher, logger, version: VERSION, random: () => 0 });

@@ -6,14 +6,16 @@ import type { SamplingFlags } from '../agent-options.js';
 import { addSamplingOptions, argParser } from '../agent-options.js';
 import type { HostPort } from '../../agent/grpc/host-port.js';
 import { parseListenAddress } from '../address-options.js';
+import type { HistoryFlags } from '../history-options.js';
+import { addHistoryOptions } from '../history-options.js';
 
-export interface UpFlags extends SamplingFlags {
+export interface UpFlags extends SamplingFlags, HistoryFlags {
   listen: HostPort;
   count?: number;
 }
 
 export function registerUp(program: Command): void {
-  addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed"))
+  addHistoryOptions(addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed")))
     .option('--listen <host:port>', 'collector HTTP API and /metrics', argParser(parseListenAddress), parseListenAddress('127.0.0.1:7470'))
     .option('--count <n>', 'stop after this many intervals', argParser(parsePositive))
     .action(async (flags: UpFlags) => (await import('./up-run.js')).runUp(flags));

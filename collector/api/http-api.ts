@@ -10,6 +10,11 @@ import { fanOutDetail } from '../detail/fan-out.js';
 import type { FleetState } from '../fleet-state.js';
 import { nodeDetailView, nodesView, summaryView } from './fleet-views.js';
 import { namespaceViews, podViews, workloadViews } from '../attribution/pod-views.js';
+import { dashboardRoute } from '../dashboard/dashboard-routes.js';
+import { HistoryQueryError } from '../history/history-errors.js';
+import type { HistoryStore } from '../history/history-store.js';
+import { queryReport, querySeries } from '../history/queries.js';
+import { QueryParamError, reportQueryOf, reportView, seriesQueryOf } from './history-params.js';
 
 export interface HttpApiOptions {
   state: FleetState;
@@ -17,6 +22,8 @@ export interface HttpApiOptions {
   logger: Logger;
   /** Where detail requests go; without one /api/v1/connections answers 501. */
   detail?: DetailClient;
+  /** History for /api/v1/series and /api/v1/report; without it they answer 501. */
+  history?: HistoryStore;
   /** False until ingest is subscribed (and JetStream recovery has finished). */
   ready: () => boolean;
 }
@@ -32,6 +39,9 @@ export class HttpApi {
 
   private async route(url: URL): Promise<unknown> {
     const { state } = this.options;
+    // The dashboard's page and files, matched on the exact pathname (see dashboard-routes.ts).
+    const asset = dashboardRoute(url.pathname);
+    if (asset) return asset;
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/healthz') return 'ok\n';
     if (path === '/readyz') {
@@ -53,8 +63,21 @@ export class HttpApi {
     if (path === '/api/v1/pods') return this.needPods(() => podViews(state));
     if (path === '/api/v1/workloads') return this.needPods(() => workloadViews(state));
     if (path === '/api/v1/namespaces') return this.needPods(() => namespaceViews(state));
+    if (path === '/api/v1/series') return this.withHistory((history) => querySeries(history, seriesQueryOf(url.searchParams, state.now())));
+    if (path === '/api/v1/report') return this.withHistory((history) => reportView(queryReport(history, reportQueryOf(url.searchParams))));
     if (path === '/api/v1/connections') return this.connections(url.searchParams);
     throw new HttpError(404, `no route ${path}`);
+  }
+
+  private withHistory(query: (history: HistoryStore) => unknown): unknown {
+    const { history } = this.options;
+    if (!history) throw new HttpError(501, 'this collector keeps no history (started with --no-history)');
+    try {
+      return query(history);
+    } catch (error) {
+      if (error instanceof HistoryQueryError || error instanceof QueryParamError) throw new HttpError(400, error.message);
+      throw error;
+    }
   }
 
   private needPods(view: () => unknown): unknown {

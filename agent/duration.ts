@@ -1,4 +1,4 @@
-// Durations as the CLI takes them: "500ms", "1s", "2m", "1h", "1m30s".
+// Durations as flags and query strings take them: "500ms", "1s", "2m", "1h", "1m30s".
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,0 +1,95 @@
+// The dashboard's loop: every few seconds, read the collector's API and redraw. Endpoints that a
+// collector may not have yet (history, alerts) answer 404 or 501; the page then says so and falls
+// back (a chart from the summaries it polls itself), and uses them as soon as they answer 200.
+
+import { LiveHistory, PortCharts, timelineFromSeries } from './charts.js';
+import { renderAlerts, renderNodes, renderRemotes, renderTotals } from './render.js';
+
+const REFRESH_MS = 3000;
+const MAX_DETAILS = 20; // node details fetched per refresh for top remotes; a big fleet shows its busiest
+const POINTS_PER_CHART = 240;
+const RANGES = { '15m': 15 * 60e3, '1h': 3600e3, '6h': 6 * 3600e3, '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3 };
+
+const charts = new PortCharts(document.getElementById('charts'));
+const live = new LiveHistory();
+let range = '1h';
+let refreshes = 0;
+
+class NotAvailable extends Error {}
+
+async function getJson(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  // 404: this collector predates the endpoint; 501: it has it, switched off.
+  if (res.status === 404 || res.status === 501) throw new NotAvailable(`${path}: ${res.status}`);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** The endpoint's answer, or null when the collector does not offer it. */
+async function optional(path) {
+  try {
+    return await getJson(path);
+  } catch (err) {
+    if (err instanceof NotAvailable) return null;
+    throw err;
+  }
+}
+
+function seriesPath(now) {
+  const span = RANGES[range];
+  // A whole number of seconds per step keeps the collector's buckets aligned between refreshes.
+  const step = Math.max(1000, Math.round(span / POINTS_PER_CHART / 1000) * 1000);
+  return `/api/v1/series?from=${now - span}&to=${now}&step=${step}`;
+}
+
+async function refresh() {
+  const now = Date.now();
+  const [summary, nodes, alerts, series] = await Promise.all([
+    getJson('/api/v1/summary'),
+    getJson('/api/v1/nodes'),
+    optional('/api/v1/alerts'),
+    optional(seriesPath(now)),
+  ]);
+  live.add(now, summary);
+  const busiest = nodes.filter((n) => n.status === 'live').sort((a, b) => b.httpConnections - a.httpConnections).slice(0, MAX_DETAILS);
+  // A node that went away between the two reads answers 404: skip it, it is gone from the next refresh.
+  const details = (await Promise.all(busiest.map((n) => optional(`/api/v1/nodes/${encodeURIComponent(n.name)}`)))).filter(Boolean);
+
+  renderTotals(summary);
+  renderNodes(nodes);
+  renderRemotes(details);
+  renderAlerts(alerts);
+  const note = document.getElementById('history-note');
+  if (series) {
+    note.textContent = `${series.resolution} resolution, step ${series.stepMs / 1000} s`;
+    charts.show(timelineFromSeries(series));
+  } else {
+    note.textContent = 'history not enabled on this collector: showing what this page has seen since it opened';
+    charts.show(live.timeline(now - RANGES[range]));
+  }
+  document.getElementById('updated').textContent = `updated ${new Date(now).toLocaleTimeString()}`;
+  document.body.dataset.refreshes = String(++refreshes);
+}
+
+async function loop() {
+  const error = document.getElementById('error');
+  try {
+    await refresh();
+    error.hidden = true;
+  } catch (err) {
+    // Keep the last good view on screen; say why it is not updating.
+    error.textContent = `cannot reach the collector: ${err.message}`;
+    error.hidden = false;
+  }
+  setTimeout(loop, REFRESH_MS);
+}
+
+for (const button of document.querySelectorAll('#range button')) {
+  button.addEventListener('click', () => {
+    range = button.dataset.range;
+    for (const b of document.querySelectorAll('#range button')) b.classList.toggle('active', b === button);
+    refresh().catch(() => undefined); // the loop reports errors on its next turn
+  });
+}
+
+void loop();
