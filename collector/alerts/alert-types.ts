@@ -34,7 +34,7 @@ export interface Alert {
   baseline: number;
   /** The value at which the alert was raised (start threshold at the time). */
   threshold: number;
-  /** Inbound remote addresses on the port, merged across namespaces (and nodes), top first. */
+  /** Inbound remote addresses on the port at the peak (at the start until a higher value), merged across namespaces (and nodes), top first. */
   topRemotes: RemoteTally[];
 }
 
@@ -81,18 +81,19 @@ export interface SurgeThresholds {
 // Defaults, for a collector interval around 10 s (see README in the report for the reasoning):
 // alpha 0.02 is an effective window of ~100 intervals (~16 min), slow enough that a flood
 // ramping over a minute or two is still judged against the load before it; warm-up 30
-// (~5 min) so the deviation has seen some noise. k = 4 mean absolute deviations (≈ 3.2 σ)
-// keeps normal noise quiet over days of samples.
+// (~5 min) so the deviation has seen some noise. k = 6 mean absolute deviations (≈ 4.8 σ of
+// normal noise, one-sided p ≈ 1e-6): at 8,640 evaluations a day per series, 4 σ would still
+// give a false alert every few days per series; a real flood is far beyond either.
 export const DEFAULT_THRESHOLDS: SurgeThresholds = {
   baseline: { alpha: 0.02, warmup: 30 },
   // 50 more inbound connections than usual is the least worth waking someone for.
-  connections: { k: 4, minRise: 50, kEnd: 2, endRiseFraction: 0.5 },
+  connections: { k: 6, minRise: 50, kEnd: 3, endRiseFraction: 0.5 },
   // SYN_RECV is near 0 on a healthy server (handshakes finish in one RTT): 20 half-open
   // sockets above the usual is already a flood or a lossy path.
-  syn: { k: 4, minRise: 20, kEnd: 2, endRiseFraction: 0.5 },
+  syn: { k: 6, minRise: 20, kEnd: 3, endRiseFraction: 0.5 },
   // 128 queued accepts: the historic SOMAXCONN, so a listener with a default backlog is full;
   // a baseline rise of 32 catches a growing queue on ports with bigger backlogs.
-  acceptQueue: { absolute: 128, k: 4, minRise: 32, kEnd: 2, endRiseFraction: 0.5 },
+  acceptQueue: { absolute: 128, k: 6, minRise: 32, kEnd: 3, endRiseFraction: 0.5 },
   endAfter: 3,
   historySize: 200,
   topRemotes: 5,

@@ -153,8 +153,11 @@ export class SurgeDetector {
       }
     } else {
       alert.value = value;
-      alert.peak = Math.max(alert.peak, value);
-      alert.topRemotes = this.remotes(series, records);
+      // The sources at the peak are the ones worth naming; after it they fade into the calm.
+      if (value > alert.peak) {
+        alert.peak = value;
+        alert.topRemotes = this.remotes(series, records);
+      }
       series.below = value < this.endThreshold(series) ? series.below + 1 : 0;
       if (series.below >= this.thresholds.endAfter) change = this.end(series, nowMs, 'recovered');
     }
