@@ -9,6 +9,8 @@ import type { DetailClient } from './detail/detail-client.js';
 import { FleetState } from './fleet-state.js';
 import type { PodDirectory } from './attribution/pod-directory.js';
 import type { HistoryStore } from './history/history-store.js';
+import type { AlertChange } from './alerts/alert-types.js';
+import type { SurgeDetector } from './alerts/surge-detector.js';
 import { livePoints } from './history/live-points.js';
 
 export interface CollectorOptions {
@@ -28,6 +30,10 @@ export interface CollectorOptions {
   historyEveryMs?: number;
   /** The collector's clock (tests). */
   now?: () => number;
+  /** Surge detection, judged every alertsEveryMs; its changes go to the log and onAlert. */
+  alerts?: SurgeDetector;
+  alertsEveryMs?: number;
+  onAlert?: (change: AlertChange) => void;
 }
 
 export class Collector {
@@ -35,6 +41,7 @@ export class Collector {
   readonly http: HttpApi;
   private sweepTimer: NodeJS.Timeout | undefined;
   private historyTimer: NodeJS.Timeout | undefined;
+  private alertTimer: NodeJS.Timeout | undefined;
   private readiness: () => boolean = () => true;
 
   constructor(private readonly options: CollectorOptions) {
@@ -47,10 +54,11 @@ export class Collector {
     });
     this.http = new HttpApi({
       state: this.state,
-      metrics: fleetMetrics(this.state, { podSeries: options.podSeries === true }),
+      metrics: fleetMetrics(this.state, { podSeries: options.podSeries === true, ...(options.alerts ? { alerts: options.alerts } : {}) }),
       logger: options.logger,
       ...(options.detail ? { detail: options.detail } : {}),
       ...(options.history ? { history: options.history } : {}),
+      ...(options.alerts ? { alerts: options.alerts } : {}),
       ready: () => this.readiness(),
     });
   }
@@ -64,6 +72,11 @@ export class Collector {
     const address = await this.http.server.listen(host, port);
     this.sweepTimer = setInterval(() => this.state.sweep(), this.options.sweepMs ?? 1000);
     this.sweepTimer.unref();
+    const alerts = this.options.alerts;
+    if (alerts) {
+      this.alertTimer = setInterval(() => this.evaluateAlerts(alerts), this.options.alertsEveryMs ?? 10_000);
+      this.alertTimer.unref();
+    }
     const history = this.options.history;
     if (history) {
       this.historyTimer = setInterval(() => this.recordHistory(history), this.options.historyEveryMs ?? 10_000);
@@ -79,8 +92,23 @@ export class Collector {
     history.recordSample(nowMs, livePoints(this.state));
   }
 
+  /** Judge the fleet for surges now (the timer does it every alertsEveryMs). */
+  evaluateAlerts(alerts: SurgeDetector): AlertChange[] {
+    this.state.sweep();
+    const changes = alerts.evaluate(this.state);
+    for (const change of changes) {
+      const { alert } = change;
+      const fields = { alert: alert.id, kind: alert.kind, node: alert.scope.node, port: alert.scope.port, value: alert.value, baseline: alert.baseline, topRemotes: alert.topRemotes };
+      if (change.type === 'raised') this.options.logger.warn(fields, 'alert raised');
+      else this.options.logger.info({ ...fields, endReason: alert.endReason }, 'alert ended');
+      this.options.onAlert?.(change);
+    }
+    return changes;
+  }
+
   /** Safe to call twice. */
   async stop(): Promise<void> {
+    clearInterval(this.alertTimer);
     clearInterval(this.sweepTimer);
     clearInterval(this.historyTimer);
     await this.http.server.close();

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { Collector } from '../../collector/collector.js';
+import type { AlertChange } from '../../collector/alerts/alert-types.js';
+import { SurgeDetector } from '../../collector/alerts/surge-detector.js';
 import type { DetailClient } from '../../collector/detail/detail-client.js';
 import type { IngestTransport } from '../../collector/ingest/snapshot-ingest.js';
 import { RouteDetailClient } from '../../collector/detail/route-detail-client.js';
@@ -26,8 +28,12 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
   const readiness: (() => boolean)[] = [];
   const pods = flags.kubernetes ? await watchKubernetes(flags, logger, stops, readiness) : undefined;
   const history = await openHistory(flags, logger);
+  // Alerts also go to fleetstat.v1.<cluster>.alert once NATS is connected.
+  let publishAlert: ((change: AlertChange) => void) | undefined;
   const collector: Collector = new Collector({
     ...(history ? { history } : {}),
+    alerts: new SurgeDetector(),
+    onAlert: (change) => publishAlert?.(change),
     ...(pods ? { pods, podSeries: flags.podMetrics === true } : {}),
     cluster: flags.cluster,
     logger,
@@ -57,6 +63,8 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
       stops.unshift(ingest);
       readiness.push(() => ingest.isReady());
       routes.nats = new NatsDetailClient({ connection, cluster: flags.cluster });
+      const alertSubject = `fleetstat.v1.${flags.cluster}.alert`;
+      publishAlert = (change) => connection.publish(alertSubject, JSON.stringify({ type: change.type, ...change.alert }));
       await ingest.start();
     }
     if (flags.grpc) {

@@ -7,6 +7,7 @@ import { AgentRunner } from '../../agent/agent-runner.js';
 import { httpCountLines } from '../../agent/netstat/http-count-report.js';
 import { MemoryPublisher } from '../../agent/publish/memory-publisher.js';
 import { Collector } from '../../collector/collector.js';
+import { SurgeDetector } from '../../collector/alerts/surge-detector.js';
 import { LocalDetailClient } from '../../collector/detail/local-detail-client.js';
 import { agentConfigOf, samplerFor } from '../agent-options.js';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
@@ -26,6 +27,8 @@ export async function runUp(flags: UpFlags): Promise<void> {
     cluster: config.cluster,
     logger,
     detail: new LocalDetailClient(config.node, sampler),
+    alerts: new SurgeDetector(),
+    alertsEveryMs: config.intervalMs,
     ...(history ? { history, historyEveryMs: Math.min(config.intervalMs, 10_000) } : {}),
   });
   const publisher = new MemoryPublisher((bytes, node) => collector.state.ingest(bytes, { transport: 'memory', claimedNode: node }));

@@ -13,6 +13,7 @@ import { namespaceViews, podViews, workloadViews } from '../attribution/pod-view
 import { dashboardRoute } from '../dashboard/dashboard-routes.js';
 import { HistoryQueryError } from '../history/history-errors.js';
 import type { HistoryStore } from '../history/history-store.js';
+import type { SurgeDetector } from '../alerts/surge-detector.js';
 import { queryReport, querySeries } from '../history/queries.js';
 import { QueryParamError, reportQueryOf, reportView, seriesQueryOf } from './history-params.js';
 
@@ -24,6 +25,8 @@ export interface HttpApiOptions {
   detail?: DetailClient;
   /** History for /api/v1/series and /api/v1/report; without it they answer 501. */
   history?: HistoryStore;
+  /** Surge detection for /api/v1/alerts. */
+  alerts?: SurgeDetector;
   /** False until ingest is subscribed (and JetStream recovery has finished). */
   ready: () => boolean;
 }
@@ -65,6 +68,11 @@ export class HttpApi {
     if (path === '/api/v1/namespaces') return this.needPods(() => namespaceViews(state));
     if (path === '/api/v1/series') return this.withHistory((history) => querySeries(history, seriesQueryOf(url.searchParams, state.now())));
     if (path === '/api/v1/report') return this.withHistory((history) => reportView(queryReport(history, reportQueryOf(url.searchParams))));
+    if (path === '/api/v1/alerts') {
+      const { alerts } = this.options;
+      if (!alerts) throw new HttpError(501, 'this collector runs no surge detection');
+      return { active: alerts.active(), recent: alerts.recent() };
+    }
     if (path === '/api/v1/connections') return this.connections(url.searchParams);
     throw new HttpError(404, `no route ${path}`);
   }

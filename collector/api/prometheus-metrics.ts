@@ -5,11 +5,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection-key.js';
 import { tcpStateName } from '../../agent/procfs/tcp-states.js';
 import type { FleetState } from '../fleet-state.js';
+import type { SurgeDetector } from '../alerts/surge-detector.js';
+import { ALERT_KINDS } from '../alerts/alert-types.js';
 import type { ListenerSummary } from '../state/node-summary.js';
 import { directionName } from './fleet-views.js';
 import { livePodCounts } from '../attribution/pod-views.js';
 
-export function fleetMetrics(state: FleetState, options: { podSeries?: boolean } = {}): Registry {
+export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; alerts?: SurgeDetector } = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fleetstat_collector_' });
 
@@ -83,6 +85,20 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean }
   });
 
   if (state.pods.enabled) podGauges(registry, state, options.podSeries === true);
+  const alerts = options.alerts;
+  if (alerts) {
+    new Gauge({
+      name: 'fleetstat_alerts_active',
+      help: 'Surge alerts now active, by kind (connection_surge, syn_surge, accept_queue).',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const kind of ALERT_KINDS) this.set({ kind }, 0);
+        for (const alert of alerts.active()) this.inc({ kind: alert.kind });
+      },
+    });
+  }
   countersFrom(registry, state);
   const size = new Histogram({
     name: 'fleetstat_snapshot_size_bytes',

@@ -60,11 +60,15 @@ async function refresh() {
   renderRemotes(details);
   renderAlerts(alerts);
   const note = document.getElementById('history-note');
-  if (series) {
-    note.textContent = `${series.resolution} resolution, step ${series.stepMs / 1000} s`;
-    charts.show(timelineFromSeries(series));
+  const fromHistory = series ? timelineFromSeries(series) : null;
+  if (fromHistory && fromHistory.ts.length > 0) {
+    note.textContent = `from history: ${series.resolution} resolution, one point per ${series.stepMs / 1000} s`;
+    charts.show(fromHistory);
   } else {
-    note.textContent = 'history not enabled on this collector: showing what this page has seen since it opened';
+    // A collector just started with history has nothing for the range yet: the page's own samples still help.
+    note.textContent = series
+      ? 'history has no data for this range yet: showing what this page has seen since it opened'
+      : 'history not enabled on this collector: showing what this page has seen since it opened';
     charts.show(live.timeline(now - RANGES[range]));
   }
   document.getElementById('updated').textContent = `updated ${new Date(now).toLocaleTimeString()}`;
