@@ -9,7 +9,7 @@ const COLORS = { inbound: '#1d4ed8', outbound: '#c2410c' };
 
 /** A timeline: ts in seconds (uPlot's unit), and per port, per direction, a value (or null) at each t. */
 function emptyTimeline() {
-  return { ts: [], ports: new Map() };
+  return { ts: [], ports: new Map(), hasData: false, window: null };
 }
 
 function lineOf(timeline, port, direction) {
@@ -20,7 +20,11 @@ function lineOf(timeline, port, direction) {
   return line;
 }
 
-/** /api/v1/series → timeline, summing every key (node, state, pod…) of a port and direction at each t. */
+/**
+ * /api/v1/series → timeline, summing every key (node, state, pod…) of a port and direction at each
+ * step. Every step is kept (a step without samples is a gap in the line, not a jump over it);
+ * `hasData` says whether any step had a sample, and the x axis spans the whole range asked for.
+ */
 export function timelineFromSeries(answer) {
   const timeline = emptyTimeline();
   const times = new Set();
@@ -33,9 +37,11 @@ export function timelineFromSeries(answer) {
       if (!p || p.avg === null || p.avg === undefined) continue;
       const i = index.get(p.t);
       line[i] = (line[i] ?? 0) + p.avg;
+      timeline.hasData = true;
     }
   }
   timeline.ts = timeline.ts.map((t) => t / 1000);
+  timeline.window = [answer.from / 1000, (answer.to + answer.stepMs) / 1000];
   return timeline;
 }
 
@@ -75,9 +81,11 @@ export class PortCharts {
   constructor(container) {
     this.container = container;
     this.charts = new Map(); // port → uPlot
+    this.window = null; // [from, to] in s for history; null: fit the data
   }
 
   show(timeline) {
+    this.window = timeline.window;
     const peak = (byDir) => Math.max(0, ...[...byDir.inbound, ...byDir.outbound].map((v) => v ?? 0));
     const ports = [...timeline.ports.entries()].sort((a, b) => peak(b[1]) - peak(a[1]) || a[0] - b[0]).slice(0, MAX_CHARTS);
     const wanted = new Set(ports.map(([port]) => port));
@@ -121,7 +129,11 @@ export class PortCharts {
           { label: 'outbound', stroke: COLORS.outbound, width: 2, spanGaps: false },
         ],
         axes: [{}, { size: 50 }],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: {
+          // Read at every setData, so a new range or a switch between history and live applies at once.
+          x: { time: true, range: (_u, min, max) => this.window ?? (min === max ? [min - 1, max + 1] : [min, max]) },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+        },
       },
       data,
       box,

@@ -61,7 +61,7 @@ async function refresh() {
   renderAlerts(alerts);
   const note = document.getElementById('history-note');
   const fromHistory = series ? timelineFromSeries(series) : null;
-  if (fromHistory && fromHistory.ts.length > 0) {
+  if (fromHistory?.hasData) {
     note.textContent = `from history: ${series.resolution} resolution, one point per ${series.stepMs / 1000} s`;
     charts.show(fromHistory);
   } else {

@@ -92,7 +92,10 @@ export function renderAlerts(alerts) {
       div.className = 'alert';
       const where = `${a.scope.node ?? 'cluster'} port ${a.scope.port}`;
       const remotes = a.topRemotes.slice(0, 3).map((r) => `${r.address} (${r.count})`).join(', ');
-      div.textContent = `${a.kind} on ${where} since ${new Date(a.startedAt).toLocaleTimeString()}: ${a.value} vs baseline ${a.baseline} (threshold ${a.threshold})${remotes ? ` — top: ${remotes}` : ''}`;
+      const kind = a.kind.replaceAll('_', ' ');
+      const baseline = Number(a.baseline).toFixed(1);
+      div.dataset.kind = a.kind;
+      div.textContent = `${kind} on ${where} since ${new Date(a.startedAt).toLocaleTimeString()}: ${a.value} (baseline ${baseline}, threshold ${a.threshold})${remotes ? ` — top: ${remotes}` : ''}`;
       return div;
     }),
   );
