@@ -134,8 +134,9 @@ describe('snapshots over core NATS', () => {
     expect(Snapshot.decode(last!.data).seq).toBe(4);
     expect(publisher.counters().sent).toBe(2);
 
-    // The collector's subscription came back with its connection.
-    await collectorNc.flush();
+    // The collector's subscription comes back with its connection, which reconnects on its own
+    // schedule: a flush fails until it has.
+    await waitFor('the collector connection back', () => collectorNc.flush().then(() => true, () => false), 15_000);
     expect(await publisher.publish(snap(5))).toBe('sent');
     await waitFor('a live snapshot after the restart', () => record.ofNode('outage').some((r) => r.snapshot?.seq === 5));
   });
