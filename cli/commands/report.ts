@@ -8,6 +8,7 @@ import { parseDuration } from '../../agent/duration.js';
 import { argParser } from '../agent-options.js';
 import { getJson } from '../collector-client.js';
 import { writeOut } from '../write-out.js';
+import type { ReportRowView } from '../../collector/api/history-params.js';
 
 type ReportFormat = 'table' | 'json' | 'csv';
 
@@ -20,21 +21,6 @@ interface ReportFlags {
   output: ReportFormat;
 }
 
-export interface ReportRow {
-  node: string;
-  port: number;
-  direction: string;
-  state: string;
-  namespace: string;
-  pod: string;
-  workload: string;
-  peak: number;
-  p95: number;
-  avg: number;
-  last: number;
-  trend: number | null;
-  timeToLimit?: number | 'never' | null;
-}
 
 export function registerReport(program: Command): void {
   program
@@ -50,21 +36,21 @@ export function registerReport(program: Command): void {
       const query = new URLSearchParams({ since: `${flags.since}ms`, by: flags.by });
       if (flags.limit !== undefined) query.set('limit', String(flags.limit));
       if (flags.limitValue !== undefined) query.set('limitValue', String(flags.limitValue));
-      const report = await getJson<{ rows: ReportRow[] }>(flags.collector, `api/v1/report?${query}`, 30_000);
+      const report = await getJson<{ rows: ReportRowView[] }>(flags.collector, `api/v1/report?${query}`, 30_000);
       await writeOut(formatReport(report.rows, flags.output));
     });
 }
 
 const COLUMNS = ['node', 'namespace', 'workload', 'pod', 'port', 'direction', 'state', 'peak', 'p95', 'avg', 'last', 'trendPerDay', 'timeToLimit'] as const;
 
-export function formatReport(rows: readonly ReportRow[], format: ReportFormat): string {
+export function formatReport(rows: readonly ReportRowView[], format: ReportFormat): string {
   if (format === 'json') return `${JSON.stringify(rows)}\n`;
   const cells = rows.map((row) => COLUMNS.map((column) => cellOf(row, column)));
   if (format === 'csv') return `${[COLUMNS.join(','), ...cells.map((r) => r.map(csvField).join(','))].join('\n')}\n`;
   return `${alignColumns([COLUMNS.map((c) => c.toUpperCase()), ...cells]).join('\n')}\n`;
 }
 
-function cellOf(row: ReportRow, column: (typeof COLUMNS)[number]): string {
+function cellOf(row: ReportRowView, column: (typeof COLUMNS)[number]): string {
   if (column === 'trendPerDay') {
     return row.trend === null ? '' : row.trend.toFixed(2);
   }

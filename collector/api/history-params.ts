@@ -1,7 +1,7 @@
 // Query strings of /api/v1/series and /api/v1/report to history queries, and the report's JSON.
 
 import { parseDuration } from '../../agent/duration.js';
-import type { Report, ReportBy, ReportQuery, SeriesQuery } from '../history/queries.js';
+import type { Report, ReportBy, ReportQuery, ReportRow, SeriesQuery } from '../history/queries.js';
 
 export class QueryParamError extends Error {
   override readonly name = 'QueryParamError';
@@ -36,8 +36,11 @@ export function reportQueryOf(params: URLSearchParams): ReportQuery {
   return query;
 }
 
+/** A report row as /api/v1/report sends it. */
+export type ReportRowView = Omit<ReportRow, 'timeToLimit'> & { timeToLimit: number | 'never' | null };
+
 /** The report with JSON-safe numbers: an unreachable limit is "never" rather than Infinity. */
-export function reportView(report: Report): unknown {
+export function reportView(report: Report): Omit<Report, 'rows'> & { rows: ReportRowView[] } {
   return {
     ...report,
     rows: report.rows.map((row) => ({ ...row, timeToLimit: row.timeToLimit === Infinity ? 'never' : row.timeToLimit })),
