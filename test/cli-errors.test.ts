@@ -16,6 +16,9 @@ describe('fleetstat usage errors', () => {
     [['agent', '--once', '--format', 'xml'], /expected json or proto/],
     [['agent', '--once', '--top-k', '-1'], /unknown option|expected a whole number/],
     [['up', '--count', '0'], /expected a positive whole number/],
+    [['up', '--alert-warmup', 'x'], /expected a whole number from 1/],
+    [['collector', '--grpc', '127.0.0.1:0', '--alert-k', '0'], /expected a number above 0/],
+    [['collector', '--grpc', '127.0.0.1:0', '--accept-queue-limit', '-5'], /expected a whole number|unknown option/],
     [['nosuchcommand'], /unknown command 'nosuchcommand'/],
   ])('%j', async (args, message) => {
     const { code, stderr } = await fleetstat(args);

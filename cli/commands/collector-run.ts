@@ -14,6 +14,7 @@ import { RouteDetailClient } from '../../collector/detail/route-detail-client.js
 import type { PodDirectory } from '../../collector/attribution/pod-directory.js';
 import { cliLogger } from '../logger.js';
 import { openHistory } from '../history-options.js';
+import { thresholdsOf } from '../alert-options.js';
 import type { NatsCredentials } from '../../agent/publish/nats-link.js';
 import type { CollectorFlags } from './collector.js';
 
@@ -32,8 +33,13 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
   let publishAlert: ((change: AlertChange) => void) | undefined;
   const collector: Collector = new Collector({
     ...(history ? { history } : {}),
-    alerts: new SurgeDetector(),
-    onAlert: (change) => publishAlert?.(change),
+    ...(flags.alerts
+      ? {
+          alerts: new SurgeDetector({ thresholds: thresholdsOf(flags) }),
+          ...(flags.alertEvery ? { alertsEveryMs: flags.alertEvery } : {}),
+          onAlert: (change: AlertChange) => publishAlert?.(change),
+        }
+      : {}),
     ...(pods ? { pods, podSeries: flags.podMetrics === true } : {}),
     cluster: flags.cluster,
     logger,

@@ -9,10 +9,12 @@ import { parseListenAddress, parseNatsUrls } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
 import type { HistoryFlags } from '../history-options.js';
 import { addHistoryOptions } from '../history-options.js';
+import type { AlertFlags } from '../alert-options.js';
+import { addAlertOptions } from '../alert-options.js';
 import type { NatsCredentialFlags } from '../nats-credentials.js';
 import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 
-export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags {
+export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags, AlertFlags {
   cluster: string;
   nats?: string;
   jetstream?: boolean;
@@ -31,7 +33,7 @@ export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags {
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
 
 export function registerCollector(program: Command): void {
-  addHistoryOptions(addNatsCredentialOptions(program.command('collector')))
+  addAlertOptions(addHistoryOptions(addNatsCredentialOptions(program.command('collector'))))
     .description('aggregate agents\' snapshots and serve the cluster view (HTTP API, /metrics, gRPC)')
     .option('--cluster <name>', 'cluster name (NATS subjects fleetstat.v1.<cluster>.*)', argParser(parseName), 'default')
     .option('--nats <urls>', 'subscribe to snapshots on NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))

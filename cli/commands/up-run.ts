@@ -13,6 +13,7 @@ import { agentConfigOf, samplerFor } from '../agent-options.js';
 import { formatHostPort } from '../../agent/grpc/host-port.js';
 import { cliLogger } from '../logger.js';
 import { openHistory } from '../history-options.js';
+import { thresholdsOf } from '../alert-options.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
 import type { UpFlags } from './up.js';
@@ -27,8 +28,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
     cluster: config.cluster,
     logger,
     detail: new LocalDetailClient(config.node, sampler),
-    alerts: new SurgeDetector(),
-    alertsEveryMs: config.intervalMs,
+    ...(flags.alerts ? { alerts: new SurgeDetector({ thresholds: thresholdsOf(flags) }), alertsEveryMs: flags.alertEvery ?? config.intervalMs } : {}),
     ...(history ? { history, historyEveryMs: Math.min(config.intervalMs, 10_000) } : {}),
   });
   const publisher = new MemoryPublisher((bytes, node) => collector.state.ingest(bytes, { transport: 'memory', claimedNode: node }));

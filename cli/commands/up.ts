@@ -8,14 +8,16 @@ import type { HostPort } from '../../agent/grpc/host-port.js';
 import { parseListenAddress } from '../address-options.js';
 import type { HistoryFlags } from '../history-options.js';
 import { addHistoryOptions } from '../history-options.js';
+import type { AlertFlags } from '../alert-options.js';
+import { addAlertOptions } from '../alert-options.js';
 
-export interface UpFlags extends SamplingFlags, HistoryFlags {
+export interface UpFlags extends SamplingFlags, HistoryFlags, AlertFlags {
   listen: HostPort;
   count?: number;
 }
 
 export function registerUp(program: Command): void {
-  addHistoryOptions(addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed")))
+  addAlertOptions(addHistoryOptions(addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed"))))
     .option('--listen <host:port>', 'collector HTTP API and /metrics', argParser(parseListenAddress), parseListenAddress('127.0.0.1:7470'))
     .option('--count <n>', 'stop after this many intervals', argParser(parsePositive))
     .action(async (flags: UpFlags) => (await import('./up-run.js')).runUp(flags));
