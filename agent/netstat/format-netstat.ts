@@ -14,6 +14,7 @@ import {
 import type { Protocol } from '../procfs/net-tables.js';
 import { TCP_ESTABLISHED, TCP_CLOSE, tcpStateName } from '../procfs/tcp-states.js';
 import type { NameTables } from './name-tables.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface NetstatOptions {
   all: boolean;
@@ -105,7 +106,7 @@ export function formatUnixRow(row: UnixSocketRow, options: NetstatOptions): stri
   if (row.flags & (1 << 18)) flags += 'N ';
   flags += ']';
   // netstat reads the path with scanf("%s") and so stops at the first blank; -W shows it whole.
-  const path = options.wide ? row.path : (row.path.split(/\s/, 1)[0] ?? '');
+  const path = terminalSafe(options.wide ? row.path : (row.path.split(/\s/, 1)[0] ?? ''));
   return (
     `${'unix'.padEnd(5)} ${String(row.refCount).padEnd(6)} ${flags.padEnd(11)} ` +
     `${(UNIX_TYPES[row.type] ?? 'UNKNOWN').padEnd(10)} ${unixStateName(row).padEnd(13)} ` +

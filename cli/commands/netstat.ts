@@ -11,6 +11,7 @@ import type { NameTables } from '../../agent/netstat/name-tables.js';
 import { NO_NAMES, parseNameTables } from '../../agent/netstat/name-tables.js';
 import type { NamespaceListing, NetstatSelection } from '../../agent/netstat/netstat-report.js';
 import { netstatListing } from '../../agent/netstat/netstat-report.js';
+import { terminalSafe } from '../../agent/netstat/terminal-safe.js';
 import { httpCountLines } from '../../agent/netstat/http-count-report.js';
 import type { Protocol } from '../../agent/procfs/net-tables.js';
 import { NodeSampler } from '../../agent/sampler/sample-node.js';
@@ -75,7 +76,7 @@ function listing(flags: NetstatFlags, emit: (line: string) => void): void {
   const listings = function* (): Generator<NamespaceListing> {
     for (const ns of namespaces) {
       const tables = reader.read(ns.pids, TABLE_NAMES).tables;
-      yield tagged ? { tables, label: `${ns.inode}/${ns.processName}` } : { tables };
+      yield tagged ? { tables, label: `${ns.inode}/${terminalSafe(ns.processName)}` } : { tables };
     }
   };
   netstatListing(selectionOf(flags), listings(), namesFor(flags), tagged, emit);
