@@ -61,7 +61,7 @@ export class FleetState implements SnapshotIngest {
     const decoded = decodeSnapshot(bytes, origin, this.limits);
     if (!decoded.ok) return this.reject(decoded.reason, decoded.detail, nowMs);
     const snapshot = decoded.snapshot;
-    const offer = this.registry.offer(snapshot, summarize(snapshot, this.pods), bytes.length, origin.transport, nowMs);
+    const offer = this.registry.offer(snapshot, () => summarize(snapshot, this.pods), origin.transport, nowMs);
     if (!offer.accepted) return this.reject('stale_sequence', `${snapshot.node}: ${offer.detail}`, nowMs);
 
     if (offer.replaced?.status === 'live') this.totals.remove(offer.replaced.summary);

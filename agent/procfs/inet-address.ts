@@ -91,8 +91,3 @@ export function isIpv4Mapped(bytes: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
-
-export function isUnspecified(bytes: Uint8Array, length: number): boolean {
-  for (let i = 0; i < length; i++) if (bytes[i] !== 0) return false;
-  return true;
-}

@@ -15,10 +15,6 @@ const UNIX_PATH_MAX = 108;
 /** __SO_ACCEPTCON: the socket is listening. */
 export const UNIX_FLAG_ACCEPTCON = 1 << 16;
 
-export const UNIX_TYPE_STREAM = 1;
-export const UNIX_TYPE_DGRAM = 2;
-export const UNIX_TYPE_SEQPACKET = 5;
-
 /** socket_state values (include/uapi/linux/net.h). */
 export const UNIX_STATE_FREE = 0;
 export const UNIX_STATE_UNCONNECTED = 1;

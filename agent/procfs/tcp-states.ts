@@ -1,9 +1,7 @@
 // Kernel TCP state codes (include/net/tcp_states.h) and their netstat spellings.
 
 export const TCP_ESTABLISHED = 0x01;
-export const TCP_SYN_SENT = 0x02;
 export const TCP_SYN_RECV = 0x03;
-export const TCP_TIME_WAIT = 0x06;
 export const TCP_CLOSE = 0x07;
 export const TCP_LISTEN = 0x0a;
 export const TCP_NEW_SYN_RECV = 0x0c;
@@ -36,5 +34,3 @@ export function tcpStateCode(name: string): number {
   const code = (NAMES as readonly string[]).indexOf(name.toUpperCase());
   return code <= 0 ? -1 : code;
 }
-
-export const TCP_STATE_NAMES: readonly TcpStateName[] = NAMES.slice(1);

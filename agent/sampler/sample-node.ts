@@ -55,7 +55,8 @@ export class NodeSampler {
       const { tables, missing } = this.reader.read(ns.pids, TABLE_NAMES);
       const counts = countNamespace(tables, { httpPorts: this.httpPorts, topK: this.options.topK });
       const micros = Number((process.hrtime.bigint() - readStart) / 1000n);
-      files += TABLE_NAMES.length - missing.length;
+      const read = TABLE_NAMES.length - missing.length;
+      files += read;
       failedFiles += missing.length;
       addScanStats(total, counts.stats);
       namespaces.push({
@@ -69,7 +70,7 @@ export class NodeSampler {
         listeners: counts.listeners,
         topRemotes: counts.topRemotes,
         totals: counts.totals,
-        parse: parseStatsOf(counts.stats, micros, TABLE_NAMES.length - missing.length, missing.length),
+        parse: parseStatsOf(counts.stats, micros, read, missing.length),
         containers: containersOf(ns.pids, this.identities),
       });
     }

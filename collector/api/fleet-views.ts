@@ -40,15 +40,13 @@ export function directionName(direction: number): DirectionName {
   return direction === Direction.DIRECTION_INBOUND ? 'inbound' : 'outbound';
 }
 
+/** A connection key as the labels every view and metric uses (in the metrics' label order). */
+export function connectionLabels(key: number): { port: number; state: string; direction: DirectionName } {
+  return { port: keyPort(key), state: tcpStateName(keyState(key)), direction: directionName(keyDirection(key)) };
+}
+
 export function connectionViews(counts: ReadonlyMap<number, number>): ConnectionCountView[] {
-  return [...counts]
-    .sort(([a], [b]) => a - b)
-    .map(([key, count]) => ({
-      port: keyPort(key),
-      direction: directionName(keyDirection(key)),
-      state: tcpStateName(keyState(key)),
-      count,
-    }));
+  return [...counts].sort(([a], [b]) => a - b).map(([key, count]) => ({ ...connectionLabels(key), count }));
 }
 
 export function summaryView(state: FleetState): SummaryView {

@@ -2,13 +2,11 @@
 // the ingest counters, and the process's own metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection-key.js';
-import { tcpStateName } from '../../agent/procfs/tcp-states.js';
 import type { FleetState } from '../fleet-state.js';
 import type { SurgeDetector } from '../alerts/surge-detector.js';
 import { ALERT_KINDS } from '../alerts/alert-types.js';
 import type { ListenerSummary } from '../state/node-summary.js';
-import { directionName } from './fleet-views.js';
+import { connectionLabels } from './fleet-views.js';
 import { livePodCounts } from '../attribution/pod-views.js';
 
 export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; alerts?: SurgeDetector } = {}): Registry {
@@ -186,8 +184,4 @@ function podGauges(registry: Registry, state: FleetState, podSeries: boolean): v
       }
     },
   });
-}
-
-function connectionLabels(key: number): { port: number; state: string; direction: string } {
-  return { port: keyPort(key), state: tcpStateName(keyState(key)), direction: directionName(keyDirection(key)) };
 }

@@ -18,7 +18,6 @@ export interface NodeRecord {
   staleReason?: 'goodbye' | 'missed_intervals';
   snapshot: Snapshot;
   summary: NodeSummary;
-  sizeBytes: number;
   /** How the last snapshot came: detail requests go back the same way. */
   transport: IngestTransport;
   /** Collector time of the last accepted snapshot. */
@@ -36,8 +35,11 @@ export class NodeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly retired = new Map<string, number[]>();
 
-  /** Accept the snapshot when it is newer than what the node last sent. */
-  offer(snapshot: Snapshot, summary: NodeSummary, sizeBytes: number, transport: IngestTransport, nowMs: number): Offer {
+  /**
+   * Accept the snapshot when it is newer than what the node last sent. The summary is made
+   * only then: duplicates and replays cost no more than the ordering check.
+   */
+  offer(snapshot: Snapshot, summarize: () => NodeSummary, transport: IngestTransport, nowMs: number): Offer {
     const current = this.nodes.get(snapshot.node);
     if (current) {
       const problem = this.olderThan(snapshot, current);
@@ -49,8 +51,7 @@ export class NodeRegistry {
       status: snapshot.goodbye ? 'stale' : 'live',
       ...(snapshot.goodbye ? { staleReason: 'goodbye' as const } : {}),
       snapshot,
-      summary,
-      sizeBytes,
+      summary: summarize(),
       transport,
       lastSeenMs: nowMs,
     };

@@ -334,6 +334,7 @@ export interface ParseStats {
   lines: number;
   badLines: number;
   bytes: number;
+  /** Reading the tables and counting them. */
   readMicros: number;
   files: number;
   /** Tables that could not be read (missing or vanished mid-walk). */
