@@ -50,15 +50,9 @@ export function connectionViews(counts: ReadonlyMap<number, number>): Connection
 }
 
 export function summaryView(state: FleetState): SummaryView {
-  let live = 0;
-  let stale = 0;
-  for (const record of state.registry.records()) {
-    if (record.status === 'live') live++;
-    else stale++;
-  }
   return {
     cluster: state.cluster,
-    nodes: { live, stale },
+    nodes: state.registry.statusCounts(),
     httpConnections: state.totals.httpTotal,
     connections: connectionViews(state.totals.http),
   };

@@ -22,19 +22,14 @@ export function addQueryService(server: Server, state: FleetState): void {
 }
 
 function summaryOf(state: FleetState): GetSummaryResponse {
-  let live = 0;
-  let stale = 0;
   const counts: GetSummaryResponse['counts'] = [];
   for (const record of state.registry.records()) {
-    if (record.status !== 'live') {
-      stale++;
-      continue;
-    }
-    live++;
+    if (record.status !== 'live') continue;
     for (const [key, count] of record.summary.http) {
       counts.push({ node: record.name, port: keyPort(key), direction: keyDirection(key), state: keyState(key), count });
     }
   }
+  const { live, stale } = state.registry.statusCounts();
   return { liveNodes: live, staleNodes: stale, httpConnections: state.totals.httpTotal, counts };
 }
 

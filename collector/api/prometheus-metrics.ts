@@ -59,12 +59,7 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; 
     labelNames: ['status'],
     registers: [registry],
     collect() {
-      let live = 0;
-      let stale = 0;
-      for (const record of state.registry.records()) {
-        if (record.status === 'live') live++;
-        else stale++;
-      }
+      const { live, stale } = state.registry.statusCounts();
       this.set({ status: 'live' }, live);
       this.set({ status: 'stale' }, stale);
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Step } from './capacity.js';
-import { average, capacityStats, last, p95, peak, percentile, timeToLimit, topByPeak, trend } from './capacity.js';
+import { average, capacityStats, last, p95, peak, percentile, timeToLimit, trend } from './capacity.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
@@ -61,7 +61,7 @@ describe('capacity figures', () => {
     expect(timeToLimit([], 100, T0)).toBeUndefined();
   });
 
-  it('capacityStats gathers them; topByPeak orders by peak', () => {
+  it('capacityStats gathers them', () => {
     const steps = Array.from({ length: 10 }, (_, d) => step(T0 + d * DAY, 100 + 5 * d));
     const stats = capacityStats(steps, { nowMs: T0 + 9 * DAY, limit: 200 });
     expect(stats).toMatchObject({ peak: 145, p95: 145, avg: 122.5, last: 145, steps: 10, samples: 10 });
@@ -69,7 +69,5 @@ describe('capacity figures', () => {
     expect(stats?.timeToLimit).toBe(11 * DAY);
     expect(capacityStats(steps, { nowMs: T0 })?.timeToLimit).toBeNull();
     expect(capacityStats([], { nowMs: T0 })).toBeUndefined();
-    const rows = [{ id: 'a', peak: 3 }, { id: 'b', peak: 9 }, { id: 'c', peak: 9 }, { id: 'd', peak: 1 }];
-    expect(topByPeak(rows, 3).map((r) => r.id)).toEqual(['b', 'c', 'a']);
   });
 });

@@ -138,8 +138,3 @@ export function capacityStats(steps: readonly Step[], options: { nowMs: number; 
     samples: steps.reduce((n, s) => n + s.count, 0),
   };
 }
-
-/** The `n` rows with the highest peak, highest first (stable for ties). */
-export function topByPeak<T extends { peak: number }>(rows: readonly T[], n: number): T[] {
-  return [...rows].sort((a, b) => b.peak - a.peak).slice(0, Math.max(0, n));
-}

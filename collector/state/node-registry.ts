@@ -81,6 +81,13 @@ export class NodeRegistry {
     return this.nodes.values();
   }
 
+  /** Nodes by status, for summaries and fleetstat_nodes. */
+  statusCounts(): { live: number; stale: number } {
+    let live = 0;
+    for (const record of this.nodes.values()) if (record.status === 'live') live++;
+    return { live, stale: this.nodes.size - live };
+  }
+
   get size(): number {
     return this.nodes.size;
   }
