@@ -63,6 +63,16 @@ export class Collector {
     });
   }
 
+  /** The history store, if this collector keeps one. */
+  get history(): HistoryStore | undefined {
+    return this.options.history;
+  }
+
+  /** The surge detector, if this collector runs one. */
+  get alerts(): SurgeDetector | undefined {
+    return this.options.alerts;
+  }
+
   /** Ready (for /readyz) once every transport says so. */
   setReadiness(ready: () => boolean): void {
     this.readiness = ready;

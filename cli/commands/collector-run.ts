@@ -84,7 +84,7 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
         maxMessageBytes: 2 * flags.maxSnapshotBytes + 16,
         logger,
       });
-      addQueryService(server.server, collector.state);
+      addQueryService(server.server, collector);
       const port = await server.start();
       logger.info({ grpc: formatHostPort(flags.grpc.host, port) }, 'gRPC IngestService and QueryService listening');
       stops.unshift({ stop: () => server.shutdown(5000) });

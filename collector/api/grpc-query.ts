@@ -1,13 +1,29 @@
-// QueryService on the collector's gRPC server: the same answers as /api/v1/summary and /nodes.
+// QueryService on the collector's gRPC server: the same answers as /api/v1/summary, /nodes,
+// /series, /report and /alerts.
 
-import type { Server } from '@grpc/grpc-js';
+import type { Server, sendUnaryData } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { GetSummaryResponse, ListNodesResponse } from '../../proto/gen/fleetstat/v1/query.js';
 import { QueryServiceService } from '../../proto/gen/fleetstat/v1/query.js';
 import type { QueryServiceServer } from '../../proto/gen/fleetstat/v1/query.js';
 import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection-key.js';
+import type { SurgeDetector } from '../alerts/surge-detector.js';
 import type { FleetState } from '../fleet-state.js';
+import { HistoryQueryError } from '../history/history-errors.js';
+import type { HistoryStore } from '../history/history-store.js';
+import { queryReport, querySeries } from '../history/queries.js';
+import {
+  QueryRequestError, alertMessage, reportQueryOfRequest, reportResponseOf, seriesQueryOfRequest, seriesResponseOf,
+} from './query-messages.js';
 
-export function addQueryService(server: Server, state: FleetState): void {
+export interface QuerySources {
+  state: FleetState;
+  history?: HistoryStore | undefined;
+  alerts?: SurgeDetector | undefined;
+}
+
+export function addQueryService(server: Server, sources: QuerySources): void {
+  const { state } = sources;
   const handlers: QueryServiceServer = {
     getSummary: (_call, callback) => {
       state.sweep();
@@ -17,8 +33,40 @@ export function addQueryService(server: Server, state: FleetState): void {
       state.sweep();
       callback(null, nodesOf(state));
     },
+    getSeries: (call, callback) =>
+      answer(callback, () => seriesResponseOf(querySeries(needHistory(sources), seriesQueryOfRequest(call.request, state.now())))),
+    getReport: (call, callback) =>
+      answer(callback, () => reportResponseOf(queryReport(needHistory(sources), reportQueryOfRequest(call.request)))),
+    listAlerts: (_call, callback) =>
+      answer(callback, () => {
+        const { alerts } = sources;
+        if (!alerts) throw new Unavailable('this collector runs no surge detection (started with --no-alerts)');
+        return { active: alerts.active().map(alertMessage), recent: alerts.recent().map(alertMessage) };
+      }),
   };
   server.addService(QueryServiceService, handlers);
+}
+
+/** The feature is off in this collector (FAILED_PRECONDITION, as the HTTP API's 501). */
+class Unavailable extends Error {}
+
+function needHistory(sources: QuerySources): HistoryStore {
+  if (!sources.history) throw new Unavailable('this collector keeps no history (started with --no-history)');
+  return sources.history;
+}
+
+function answer<T>(callback: sendUnaryData<T>, query: () => T): void {
+  let reply: T;
+  try {
+    reply = query();
+  } catch (error) {
+    const code = error instanceof Unavailable ? status.FAILED_PRECONDITION
+      : error instanceof HistoryQueryError || error instanceof QueryRequestError ? status.INVALID_ARGUMENT
+        : status.INTERNAL;
+    callback({ code, details: (error as Error).message });
+    return;
+  }
+  callback(null, reply);
 }
 
 function summaryOf(state: FleetState): GetSummaryResponse {

@@ -22,6 +22,7 @@ import {
   Direction,
   directionFromJSON,
   directionToJSON,
+  RemoteCount,
   TcpState,
   tcpStateFromJSON,
   tcpStateToJSON,
@@ -30,6 +31,58 @@ import {
 export const protobufPackage = "fleetstat.v1";
 
 export const protobufFileName = "fleetstat/v1/query.proto";
+
+export enum ReportBy {
+  /** REPORT_BY_UNSPECIFIED - node */
+  REPORT_BY_UNSPECIFIED = 0,
+  REPORT_BY_NODE = 1,
+  REPORT_BY_PORT = 2,
+  REPORT_BY_POD = 3,
+  REPORT_BY_WORKLOAD = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function reportByFromJSON(object: any): ReportBy {
+  switch (object) {
+    case 0:
+    case "REPORT_BY_UNSPECIFIED":
+      return ReportBy.REPORT_BY_UNSPECIFIED;
+    case 1:
+    case "REPORT_BY_NODE":
+      return ReportBy.REPORT_BY_NODE;
+    case 2:
+    case "REPORT_BY_PORT":
+      return ReportBy.REPORT_BY_PORT;
+    case 3:
+    case "REPORT_BY_POD":
+      return ReportBy.REPORT_BY_POD;
+    case 4:
+    case "REPORT_BY_WORKLOAD":
+      return ReportBy.REPORT_BY_WORKLOAD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReportBy.UNRECOGNIZED;
+  }
+}
+
+export function reportByToJSON(object: ReportBy): string {
+  switch (object) {
+    case ReportBy.REPORT_BY_UNSPECIFIED:
+      return "REPORT_BY_UNSPECIFIED";
+    case ReportBy.REPORT_BY_NODE:
+      return "REPORT_BY_NODE";
+    case ReportBy.REPORT_BY_PORT:
+      return "REPORT_BY_PORT";
+    case ReportBy.REPORT_BY_POD:
+      return "REPORT_BY_POD";
+    case ReportBy.REPORT_BY_WORKLOAD:
+      return "REPORT_BY_WORKLOAD";
+    case ReportBy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface GetSummaryRequest {
 }
@@ -63,6 +116,135 @@ export interface NodeStatus {
 
 export interface ListNodesResponse {
   nodes: NodeStatus[];
+}
+
+/**
+ * One stored history series. Strings as in the HTTP API: direction "inbound"/"outbound", state
+ * in netstat spelling ("" = all states), node "*" = cluster-wide, namespace/pod/workload "" =
+ * not broken down by pod.
+ */
+export interface SeriesKey {
+  node: string;
+  port: number;
+  direction: string;
+  state: string;
+  namespace: string;
+  pod: string;
+  workload: string;
+}
+
+export interface GetSeriesRequest {
+  /** Range in ms since the epoch; to defaults to now, from to an hour before to. */
+  fromMs?: number | undefined;
+  toMs?:
+    | number
+    | undefined;
+  /** Wanted step (default 1 minute), rounded up to whole minutes or hours. */
+  stepMs?:
+    | number
+    | undefined;
+  /**
+   * Filters: a given field must match. Left out, node matches every real node (not "*"),
+   * port/direction/state match anything, namespace/pod/workload match "".
+   */
+  node?: string | undefined;
+  port?: number | undefined;
+  direction?: string | undefined;
+  state?: string | undefined;
+  namespace?: string | undefined;
+  pod?: string | undefined;
+  workload?: string | undefined;
+}
+
+/** One aligned step; min/max/avg/last are absent when the step has no samples. */
+export interface SeriesStep {
+  tMs: number;
+  min?: number | undefined;
+  max?: number | undefined;
+  avg?: number | undefined;
+  last?: number | undefined;
+  samples: number;
+}
+
+export interface Series {
+  key: SeriesKey | undefined;
+  steps: SeriesStep[];
+}
+
+export interface GetSeriesResponse {
+  /** "minute" or "hour": the rollups read. */
+  resolution: string;
+  stepMs: number;
+  fromMs: number;
+  toMs: number;
+  series: Series[];
+}
+
+export interface GetReportRequest {
+  /** How far back, in ms (default one day). */
+  sinceMs?: number | undefined;
+  by: ReportBy;
+  /** Top N by peak; all rows when absent. */
+  limit?:
+    | number
+    | undefined;
+  /** The user's limit for time_to_limit_ms. */
+  limitValue?: number | undefined;
+}
+
+export interface ReportRow {
+  key: SeriesKey | undefined;
+  peak: number;
+  p95: number;
+  avg: number;
+  last: number;
+  /** Least-squares slope of the step maxima, per day; absent with fewer than two steps. */
+  trendPerDay?:
+    | number
+    | undefined;
+  /**
+   * Until the trend reaches limit_value: 0 when already reached, +Inf when it never will;
+   * absent without a limit or a trend.
+   */
+  timeToLimitMs?: number | undefined;
+  steps: number;
+  samples: number;
+}
+
+export interface GetReportResponse {
+  by: ReportBy;
+  resolution: string;
+  fromMs: number;
+  toMs: number;
+  rows: ReportRow[];
+}
+
+export interface ListAlertsRequest {
+}
+
+export interface Alert {
+  id: string;
+  /** "connection_surge", "syn_surge" or "accept_queue". */
+  kind: string;
+  /** Absent for a cluster-wide alert. */
+  node?: string | undefined;
+  port: number;
+  startedAtMs: number;
+  endedAtMs?:
+    | number
+    | undefined;
+  /** "recovered" or "node_gone" once ended. */
+  endReason: string;
+  value: number;
+  peak: number;
+  baseline: number;
+  threshold: number;
+  topRemotes: RemoteCount[];
+}
+
+export interface ListAlertsResponse {
+  active: Alert[];
+  recent: Alert[];
 }
 
 function createBaseGetSummaryRequest(): GetSummaryRequest {
@@ -659,6 +841,1678 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   },
 };
 
+function createBaseSeriesKey(): SeriesKey {
+  return { node: "", port: 0, direction: "", state: "", namespace: "", pod: "", workload: "" };
+}
+
+export const SeriesKey: MessageFns<SeriesKey> = {
+  encode(message: SeriesKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    if (message.direction !== "") {
+      writer.uint32(26).string(message.direction);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(42).string(message.namespace);
+    }
+    if (message.pod !== "") {
+      writer.uint32(50).string(message.pod);
+    }
+    if (message.workload !== "") {
+      writer.uint32(58).string(message.workload);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeriesKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeriesKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeriesKey {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
+    };
+  },
+
+  toJSON(message: SeriesKey): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SeriesKey>): SeriesKey {
+    return SeriesKey.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SeriesKey>): SeriesKey {
+    const message = createBaseSeriesKey();
+    message.node = object.node ?? "";
+    message.port = object.port ?? 0;
+    message.direction = object.direction ?? "";
+    message.state = object.state ?? "";
+    message.namespace = object.namespace ?? "";
+    message.pod = object.pod ?? "";
+    message.workload = object.workload ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSeriesRequest(): GetSeriesRequest {
+  return {
+    fromMs: undefined,
+    toMs: undefined,
+    stepMs: undefined,
+    node: undefined,
+    port: undefined,
+    direction: undefined,
+    state: undefined,
+    namespace: undefined,
+    pod: undefined,
+    workload: undefined,
+  };
+}
+
+export const GetSeriesRequest: MessageFns<GetSeriesRequest> = {
+  encode(message: GetSeriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromMs !== undefined) {
+      writer.uint32(8).int64(message.fromMs);
+    }
+    if (message.toMs !== undefined) {
+      writer.uint32(16).int64(message.toMs);
+    }
+    if (message.stepMs !== undefined) {
+      writer.uint32(24).int64(message.stepMs);
+    }
+    if (message.node !== undefined) {
+      writer.uint32(34).string(message.node);
+    }
+    if (message.port !== undefined) {
+      writer.uint32(40).uint32(message.port);
+    }
+    if (message.direction !== undefined) {
+      writer.uint32(50).string(message.direction);
+    }
+    if (message.state !== undefined) {
+      writer.uint32(58).string(message.state);
+    }
+    if (message.namespace !== undefined) {
+      writer.uint32(66).string(message.namespace);
+    }
+    if (message.pod !== undefined) {
+      writer.uint32(74).string(message.pod);
+    }
+    if (message.workload !== undefined) {
+      writer.uint32(82).string(message.workload);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSeriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSeriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stepMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSeriesRequest {
+    return {
+      fromMs: isSet(object.fromMs)
+        ? globalThis.Number(object.fromMs)
+        : isSet(object.from_ms)
+        ? globalThis.Number(object.from_ms)
+        : undefined,
+      toMs: isSet(object.toMs)
+        ? globalThis.Number(object.toMs)
+        : isSet(object.to_ms)
+        ? globalThis.Number(object.to_ms)
+        : undefined,
+      stepMs: isSet(object.stepMs)
+        ? globalThis.Number(object.stepMs)
+        : isSet(object.step_ms)
+        ? globalThis.Number(object.step_ms)
+        : undefined,
+      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
+      port: isSet(object.port) ? globalThis.Number(object.port) : undefined,
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : undefined,
+      state: isSet(object.state) ? globalThis.String(object.state) : undefined,
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : undefined,
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : undefined,
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : undefined,
+    };
+  },
+
+  toJSON(message: GetSeriesRequest): unknown {
+    const obj: any = {};
+    if (message.fromMs !== undefined) {
+      obj.fromMs = Math.round(message.fromMs);
+    }
+    if (message.toMs !== undefined) {
+      obj.toMs = Math.round(message.toMs);
+    }
+    if (message.stepMs !== undefined) {
+      obj.stepMs = Math.round(message.stepMs);
+    }
+    if (message.node !== undefined) {
+      obj.node = message.node;
+    }
+    if (message.port !== undefined) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.direction !== undefined) {
+      obj.direction = message.direction;
+    }
+    if (message.state !== undefined) {
+      obj.state = message.state;
+    }
+    if (message.namespace !== undefined) {
+      obj.namespace = message.namespace;
+    }
+    if (message.pod !== undefined) {
+      obj.pod = message.pod;
+    }
+    if (message.workload !== undefined) {
+      obj.workload = message.workload;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSeriesRequest>): GetSeriesRequest {
+    return GetSeriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSeriesRequest>): GetSeriesRequest {
+    const message = createBaseGetSeriesRequest();
+    message.fromMs = object.fromMs ?? undefined;
+    message.toMs = object.toMs ?? undefined;
+    message.stepMs = object.stepMs ?? undefined;
+    message.node = object.node ?? undefined;
+    message.port = object.port ?? undefined;
+    message.direction = object.direction ?? undefined;
+    message.state = object.state ?? undefined;
+    message.namespace = object.namespace ?? undefined;
+    message.pod = object.pod ?? undefined;
+    message.workload = object.workload ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSeriesStep(): SeriesStep {
+  return { tMs: 0, min: undefined, max: undefined, avg: undefined, last: undefined, samples: 0 };
+}
+
+export const SeriesStep: MessageFns<SeriesStep> = {
+  encode(message: SeriesStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tMs !== 0) {
+      writer.uint32(8).int64(message.tMs);
+    }
+    if (message.min !== undefined) {
+      writer.uint32(17).double(message.min);
+    }
+    if (message.max !== undefined) {
+      writer.uint32(25).double(message.max);
+    }
+    if (message.avg !== undefined) {
+      writer.uint32(33).double(message.avg);
+    }
+    if (message.last !== undefined) {
+      writer.uint32(41).double(message.last);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(48).uint64(message.samples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeriesStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeriesStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.tMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.min = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.max = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.avg = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.last = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.samples = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeriesStep {
+    return {
+      tMs: isSet(object.tMs) ? globalThis.Number(object.tMs) : isSet(object.t_ms) ? globalThis.Number(object.t_ms) : 0,
+      min: isSet(object.min) ? globalThis.Number(object.min) : undefined,
+      max: isSet(object.max) ? globalThis.Number(object.max) : undefined,
+      avg: isSet(object.avg) ? globalThis.Number(object.avg) : undefined,
+      last: isSet(object.last) ? globalThis.Number(object.last) : undefined,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+    };
+  },
+
+  toJSON(message: SeriesStep): unknown {
+    const obj: any = {};
+    if (message.tMs !== 0) {
+      obj.tMs = Math.round(message.tMs);
+    }
+    if (message.min !== undefined) {
+      obj.min = floatToJson(message.min);
+    }
+    if (message.max !== undefined) {
+      obj.max = floatToJson(message.max);
+    }
+    if (message.avg !== undefined) {
+      obj.avg = floatToJson(message.avg);
+    }
+    if (message.last !== undefined) {
+      obj.last = floatToJson(message.last);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SeriesStep>): SeriesStep {
+    return SeriesStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SeriesStep>): SeriesStep {
+    const message = createBaseSeriesStep();
+    message.tMs = object.tMs ?? 0;
+    message.min = object.min ?? undefined;
+    message.max = object.max ?? undefined;
+    message.avg = object.avg ?? undefined;
+    message.last = object.last ?? undefined;
+    message.samples = object.samples ?? 0;
+    return message;
+  },
+};
+
+function createBaseSeries(): Series {
+  return { key: undefined, steps: [] };
+}
+
+export const Series: MessageFns<Series> = {
+  encode(message: Series, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== undefined) {
+      SeriesKey.encode(message.key, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.steps) {
+      SeriesStep.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Series {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeries();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = SeriesKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.steps.push(SeriesStep.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Series {
+    return {
+      key: isSet(object.key) ? SeriesKey.fromJSON(object.key) : undefined,
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => SeriesStep.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Series): unknown {
+    const obj: any = {};
+    if (message.key !== undefined) {
+      obj.key = SeriesKey.toJSON(message.key);
+    }
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => SeriesStep.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Series>): Series {
+    return Series.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Series>): Series {
+    const message = createBaseSeries();
+    message.key = (object.key !== undefined && object.key !== null) ? SeriesKey.fromPartial(object.key) : undefined;
+    message.steps = object.steps?.map((e) => SeriesStep.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetSeriesResponse(): GetSeriesResponse {
+  return { resolution: "", stepMs: 0, fromMs: 0, toMs: 0, series: [] };
+}
+
+export const GetSeriesResponse: MessageFns<GetSeriesResponse> = {
+  encode(message: GetSeriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resolution !== "") {
+      writer.uint32(10).string(message.resolution);
+    }
+    if (message.stepMs !== 0) {
+      writer.uint32(16).int64(message.stepMs);
+    }
+    if (message.fromMs !== 0) {
+      writer.uint32(24).int64(message.fromMs);
+    }
+    if (message.toMs !== 0) {
+      writer.uint32(32).int64(message.toMs);
+    }
+    for (const v of message.series) {
+      Series.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSeriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSeriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resolution = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stepMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.toMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.series.push(Series.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSeriesResponse {
+    return {
+      resolution: isSet(object.resolution) ? globalThis.String(object.resolution) : "",
+      stepMs: isSet(object.stepMs)
+        ? globalThis.Number(object.stepMs)
+        : isSet(object.step_ms)
+        ? globalThis.Number(object.step_ms)
+        : 0,
+      fromMs: isSet(object.fromMs)
+        ? globalThis.Number(object.fromMs)
+        : isSet(object.from_ms)
+        ? globalThis.Number(object.from_ms)
+        : 0,
+      toMs: isSet(object.toMs)
+        ? globalThis.Number(object.toMs)
+        : isSet(object.to_ms)
+        ? globalThis.Number(object.to_ms)
+        : 0,
+      series: globalThis.Array.isArray(object?.series) ? object.series.map((e: any) => Series.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetSeriesResponse): unknown {
+    const obj: any = {};
+    if (message.resolution !== "") {
+      obj.resolution = message.resolution;
+    }
+    if (message.stepMs !== 0) {
+      obj.stepMs = Math.round(message.stepMs);
+    }
+    if (message.fromMs !== 0) {
+      obj.fromMs = Math.round(message.fromMs);
+    }
+    if (message.toMs !== 0) {
+      obj.toMs = Math.round(message.toMs);
+    }
+    if (message.series?.length) {
+      obj.series = message.series.map((e) => Series.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSeriesResponse>): GetSeriesResponse {
+    return GetSeriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSeriesResponse>): GetSeriesResponse {
+    const message = createBaseGetSeriesResponse();
+    message.resolution = object.resolution ?? "";
+    message.stepMs = object.stepMs ?? 0;
+    message.fromMs = object.fromMs ?? 0;
+    message.toMs = object.toMs ?? 0;
+    message.series = object.series?.map((e) => Series.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetReportRequest(): GetReportRequest {
+  return { sinceMs: undefined, by: 0, limit: undefined, limitValue: undefined };
+}
+
+export const GetReportRequest: MessageFns<GetReportRequest> = {
+  encode(message: GetReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceMs !== undefined) {
+      writer.uint32(8).int64(message.sinceMs);
+    }
+    if (message.by !== 0) {
+      writer.uint32(16).int32(message.by);
+    }
+    if (message.limit !== undefined) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    if (message.limitValue !== undefined) {
+      writer.uint32(33).double(message.limitValue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.by = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.limitValue = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReportRequest {
+    return {
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : undefined,
+      by: isSet(object.by) ? reportByFromJSON(object.by) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : undefined,
+      limitValue: isSet(object.limitValue)
+        ? globalThis.Number(object.limitValue)
+        : isSet(object.limit_value)
+        ? globalThis.Number(object.limit_value)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetReportRequest): unknown {
+    const obj: any = {};
+    if (message.sinceMs !== undefined) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.by !== 0) {
+      obj.by = reportByToJSON(message.by);
+    }
+    if (message.limit !== undefined) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.limitValue !== undefined) {
+      obj.limitValue = floatToJson(message.limitValue);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReportRequest>): GetReportRequest {
+    return GetReportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReportRequest>): GetReportRequest {
+    const message = createBaseGetReportRequest();
+    message.sinceMs = object.sinceMs ?? undefined;
+    message.by = object.by ?? 0;
+    message.limit = object.limit ?? undefined;
+    message.limitValue = object.limitValue ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReportRow(): ReportRow {
+  return {
+    key: undefined,
+    peak: 0,
+    p95: 0,
+    avg: 0,
+    last: 0,
+    trendPerDay: undefined,
+    timeToLimitMs: undefined,
+    steps: 0,
+    samples: 0,
+  };
+}
+
+export const ReportRow: MessageFns<ReportRow> = {
+  encode(message: ReportRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== undefined) {
+      SeriesKey.encode(message.key, writer.uint32(10).fork()).join();
+    }
+    if (message.peak !== 0) {
+      writer.uint32(17).double(message.peak);
+    }
+    if (message.p95 !== 0) {
+      writer.uint32(25).double(message.p95);
+    }
+    if (message.avg !== 0) {
+      writer.uint32(33).double(message.avg);
+    }
+    if (message.last !== 0) {
+      writer.uint32(41).double(message.last);
+    }
+    if (message.trendPerDay !== undefined) {
+      writer.uint32(49).double(message.trendPerDay);
+    }
+    if (message.timeToLimitMs !== undefined) {
+      writer.uint32(57).double(message.timeToLimitMs);
+    }
+    if (message.steps !== 0) {
+      writer.uint32(64).uint32(message.steps);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(72).uint64(message.samples);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = SeriesKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.peak = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.p95 = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.avg = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.last = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.trendPerDay = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.timeToLimitMs = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.steps = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.samples = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportRow {
+    return {
+      key: isSet(object.key) ? SeriesKey.fromJSON(object.key) : undefined,
+      peak: isSet(object.peak) ? globalThis.Number(object.peak) : 0,
+      p95: isSet(object.p95) ? globalThis.Number(object.p95) : 0,
+      avg: isSet(object.avg) ? globalThis.Number(object.avg) : 0,
+      last: isSet(object.last) ? globalThis.Number(object.last) : 0,
+      trendPerDay: isSet(object.trendPerDay)
+        ? globalThis.Number(object.trendPerDay)
+        : isSet(object.trend_per_day)
+        ? globalThis.Number(object.trend_per_day)
+        : undefined,
+      timeToLimitMs: isSet(object.timeToLimitMs)
+        ? globalThis.Number(object.timeToLimitMs)
+        : isSet(object.time_to_limit_ms)
+        ? globalThis.Number(object.time_to_limit_ms)
+        : undefined,
+      steps: isSet(object.steps) ? globalThis.Number(object.steps) : 0,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+    };
+  },
+
+  toJSON(message: ReportRow): unknown {
+    const obj: any = {};
+    if (message.key !== undefined) {
+      obj.key = SeriesKey.toJSON(message.key);
+    }
+    if (message.peak !== 0) {
+      obj.peak = floatToJson(message.peak);
+    }
+    if (message.p95 !== 0) {
+      obj.p95 = floatToJson(message.p95);
+    }
+    if (message.avg !== 0) {
+      obj.avg = floatToJson(message.avg);
+    }
+    if (message.last !== 0) {
+      obj.last = floatToJson(message.last);
+    }
+    if (message.trendPerDay !== undefined) {
+      obj.trendPerDay = floatToJson(message.trendPerDay);
+    }
+    if (message.timeToLimitMs !== undefined) {
+      obj.timeToLimitMs = floatToJson(message.timeToLimitMs);
+    }
+    if (message.steps !== 0) {
+      obj.steps = Math.round(message.steps);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportRow>): ReportRow {
+    return ReportRow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportRow>): ReportRow {
+    const message = createBaseReportRow();
+    message.key = (object.key !== undefined && object.key !== null) ? SeriesKey.fromPartial(object.key) : undefined;
+    message.peak = object.peak ?? 0;
+    message.p95 = object.p95 ?? 0;
+    message.avg = object.avg ?? 0;
+    message.last = object.last ?? 0;
+    message.trendPerDay = object.trendPerDay ?? undefined;
+    message.timeToLimitMs = object.timeToLimitMs ?? undefined;
+    message.steps = object.steps ?? 0;
+    message.samples = object.samples ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetReportResponse(): GetReportResponse {
+  return { by: 0, resolution: "", fromMs: 0, toMs: 0, rows: [] };
+}
+
+export const GetReportResponse: MessageFns<GetReportResponse> = {
+  encode(message: GetReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.by !== 0) {
+      writer.uint32(8).int32(message.by);
+    }
+    if (message.resolution !== "") {
+      writer.uint32(18).string(message.resolution);
+    }
+    if (message.fromMs !== 0) {
+      writer.uint32(24).int64(message.fromMs);
+    }
+    if (message.toMs !== 0) {
+      writer.uint32(32).int64(message.toMs);
+    }
+    for (const v of message.rows) {
+      ReportRow.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.by = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resolution = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.toMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rows.push(ReportRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReportResponse {
+    return {
+      by: isSet(object.by) ? reportByFromJSON(object.by) : 0,
+      resolution: isSet(object.resolution) ? globalThis.String(object.resolution) : "",
+      fromMs: isSet(object.fromMs)
+        ? globalThis.Number(object.fromMs)
+        : isSet(object.from_ms)
+        ? globalThis.Number(object.from_ms)
+        : 0,
+      toMs: isSet(object.toMs)
+        ? globalThis.Number(object.toMs)
+        : isSet(object.to_ms)
+        ? globalThis.Number(object.to_ms)
+        : 0,
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => ReportRow.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetReportResponse): unknown {
+    const obj: any = {};
+    if (message.by !== 0) {
+      obj.by = reportByToJSON(message.by);
+    }
+    if (message.resolution !== "") {
+      obj.resolution = message.resolution;
+    }
+    if (message.fromMs !== 0) {
+      obj.fromMs = Math.round(message.fromMs);
+    }
+    if (message.toMs !== 0) {
+      obj.toMs = Math.round(message.toMs);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => ReportRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReportResponse>): GetReportResponse {
+    return GetReportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReportResponse>): GetReportResponse {
+    const message = createBaseGetReportResponse();
+    message.by = object.by ?? 0;
+    message.resolution = object.resolution ?? "";
+    message.fromMs = object.fromMs ?? 0;
+    message.toMs = object.toMs ?? 0;
+    message.rows = object.rows?.map((e) => ReportRow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListAlertsRequest(): ListAlertsRequest {
+  return {};
+}
+
+export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
+  encode(_: ListAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListAlertsRequest {
+    return {};
+  },
+
+  toJSON(_: ListAlertsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    return ListAlertsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    const message = createBaseListAlertsRequest();
+    return message;
+  },
+};
+
+function createBaseAlert(): Alert {
+  return {
+    id: "",
+    kind: "",
+    node: undefined,
+    port: 0,
+    startedAtMs: 0,
+    endedAtMs: undefined,
+    endReason: "",
+    value: 0,
+    peak: 0,
+    baseline: 0,
+    threshold: 0,
+    topRemotes: [],
+  };
+}
+
+export const Alert: MessageFns<Alert> = {
+  encode(message: Alert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.node !== undefined) {
+      writer.uint32(26).string(message.node);
+    }
+    if (message.port !== 0) {
+      writer.uint32(32).uint32(message.port);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(40).int64(message.startedAtMs);
+    }
+    if (message.endedAtMs !== undefined) {
+      writer.uint32(48).int64(message.endedAtMs);
+    }
+    if (message.endReason !== "") {
+      writer.uint32(58).string(message.endReason);
+    }
+    if (message.value !== 0) {
+      writer.uint32(65).double(message.value);
+    }
+    if (message.peak !== 0) {
+      writer.uint32(73).double(message.peak);
+    }
+    if (message.baseline !== 0) {
+      writer.uint32(81).double(message.baseline);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(89).double(message.threshold);
+    }
+    for (const v of message.topRemotes) {
+      RemoteCount.encode(v!, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Alert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.endedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.endReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.peak = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.baseline = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.topRemotes.push(RemoteCount.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Alert {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+      endedAtMs: isSet(object.endedAtMs)
+        ? globalThis.Number(object.endedAtMs)
+        : isSet(object.ended_at_ms)
+        ? globalThis.Number(object.ended_at_ms)
+        : undefined,
+      endReason: isSet(object.endReason)
+        ? globalThis.String(object.endReason)
+        : isSet(object.end_reason)
+        ? globalThis.String(object.end_reason)
+        : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      peak: isSet(object.peak) ? globalThis.Number(object.peak) : 0,
+      baseline: isSet(object.baseline) ? globalThis.Number(object.baseline) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      topRemotes: globalThis.Array.isArray(object?.topRemotes)
+        ? object.topRemotes.map((e: any) => RemoteCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_remotes)
+        ? object.top_remotes.map((e: any) => RemoteCount.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Alert): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.node !== undefined) {
+      obj.node = message.node;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = Math.round(message.startedAtMs);
+    }
+    if (message.endedAtMs !== undefined) {
+      obj.endedAtMs = Math.round(message.endedAtMs);
+    }
+    if (message.endReason !== "") {
+      obj.endReason = message.endReason;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.peak !== 0) {
+      obj.peak = floatToJson(message.peak);
+    }
+    if (message.baseline !== 0) {
+      obj.baseline = floatToJson(message.baseline);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    if (message.topRemotes?.length) {
+      obj.topRemotes = message.topRemotes.map((e) => RemoteCount.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Alert>): Alert {
+    return Alert.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Alert>): Alert {
+    const message = createBaseAlert();
+    message.id = object.id ?? "";
+    message.kind = object.kind ?? "";
+    message.node = object.node ?? undefined;
+    message.port = object.port ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.endedAtMs = object.endedAtMs ?? undefined;
+    message.endReason = object.endReason ?? "";
+    message.value = object.value ?? 0;
+    message.peak = object.peak ?? 0;
+    message.baseline = object.baseline ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.topRemotes = object.topRemotes?.map((e) => RemoteCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListAlertsResponse(): ListAlertsResponse {
+  return { active: [], recent: [] };
+}
+
+export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
+  encode(message: ListAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.active) {
+      Alert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.recent) {
+      Alert.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.active.push(Alert.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recent.push(Alert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsResponse {
+    return {
+      active: globalThis.Array.isArray(object?.active) ? object.active.map((e: any) => Alert.fromJSON(e)) : [],
+      recent: globalThis.Array.isArray(object?.recent) ? object.recent.map((e: any) => Alert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.active?.length) {
+      obj.active = message.active.map((e) => Alert.toJSON(e));
+    }
+    if (message.recent?.length) {
+      obj.recent = message.recent.map((e) => Alert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    return ListAlertsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    const message = createBaseListAlertsResponse();
+    message.active = object.active?.map((e) => Alert.fromPartial(e)) || [];
+    message.recent = object.recent?.map((e) => Alert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** The collector's read side. */
 export type QueryServiceService = typeof QueryServiceService;
 export const QueryServiceService = {
@@ -680,11 +2534,53 @@ export const QueryServiceService = {
     responseSerialize: (value: ListNodesResponse): Buffer => Buffer.from(ListNodesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNodesResponse => ListNodesResponse.decode(value),
   },
+  /**
+   * History (as /api/v1/series): steps of a series over a time range. FAILED_PRECONDITION
+   * when the collector keeps no history, INVALID_ARGUMENT for a bad range or step.
+   */
+  getSeries: {
+    path: "/fleetstat.v1.QueryService/GetSeries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSeriesRequest): Buffer => Buffer.from(GetSeriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSeriesRequest => GetSeriesRequest.decode(value),
+    responseSerialize: (value: GetSeriesResponse): Buffer => Buffer.from(GetSeriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSeriesResponse => GetSeriesResponse.decode(value),
+  },
+  /** Capacity report (as /api/v1/report and `fleetstat report`). */
+  getReport: {
+    path: "/fleetstat.v1.QueryService/GetReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReportRequest): Buffer => Buffer.from(GetReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReportRequest => GetReportRequest.decode(value),
+    responseSerialize: (value: GetReportResponse): Buffer => Buffer.from(GetReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReportResponse => GetReportResponse.decode(value),
+  },
+  /** Surge alerts (as /api/v1/alerts). FAILED_PRECONDITION when surge detection is off. */
+  listAlerts: {
+    path: "/fleetstat.v1.QueryService/ListAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertsRequest): Buffer => Buffer.from(ListAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertsRequest => ListAlertsRequest.decode(value),
+    responseSerialize: (value: ListAlertsResponse): Buffer => Buffer.from(ListAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertsResponse => ListAlertsResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServiceServer extends UntypedServiceImplementation {
   getSummary: handleUnaryCall<GetSummaryRequest, GetSummaryResponse>;
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
+  /**
+   * History (as /api/v1/series): steps of a series over a time range. FAILED_PRECONDITION
+   * when the collector keeps no history, INVALID_ARGUMENT for a bad range or step.
+   */
+  getSeries: handleUnaryCall<GetSeriesRequest, GetSeriesResponse>;
+  /** Capacity report (as /api/v1/report and `fleetstat report`). */
+  getReport: handleUnaryCall<GetReportRequest, GetReportResponse>;
+  /** Surge alerts (as /api/v1/alerts). FAILED_PRECONDITION when surge detection is off. */
+  listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse>;
 }
 
 export interface QueryServiceClient extends Client {
@@ -718,6 +2614,57 @@ export interface QueryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNodesResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * History (as /api/v1/series): steps of a series over a time range. FAILED_PRECONDITION
+   * when the collector keeps no history, INVALID_ARGUMENT for a bad range or step.
+   */
+  getSeries(
+    request: GetSeriesRequest,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getSeries(
+    request: GetSeriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getSeries(
+    request: GetSeriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSeriesResponse) => void,
+  ): ClientUnaryCall;
+  /** Capacity report (as /api/v1/report and `fleetstat report`). */
+  getReport(
+    request: GetReportRequest,
+    callback: (error: ServiceError | null, response: GetReportResponse) => void,
+  ): ClientUnaryCall;
+  getReport(
+    request: GetReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReportResponse) => void,
+  ): ClientUnaryCall;
+  getReport(
+    request: GetReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReportResponse) => void,
+  ): ClientUnaryCall;
+  /** Surge alerts (as /api/v1/alerts). FAILED_PRECONDITION when surge detection is off. */
+  listAlerts(
+    request: ListAlertsRequest,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const QueryServiceClient = makeGenericClientConstructor(
@@ -728,6 +2675,10 @@ export const QueryServiceClient = makeGenericClientConstructor(
   service: typeof QueryServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
