@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestLan } from './support/netns-bridge.js';
 import { createLan } from './support/netns-bridge.js';
@@ -90,6 +92,9 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
   let burst: Namespace;
   let burstAddress = '';
   let serverAddress = '';
+  // What the collector published on fleetstat.v1.hae2e.alert, as a subscriber sees it.
+  let watcher: NatsConnection | undefined;
+  const published: { type: string; kind: string; scope: { node?: string; port: number }; topRemotes: { address: string }[] }[] = [];
 
   const getJson = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${api}${path}`);
@@ -131,6 +136,12 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     await deleteAll();
     lan = await createLan(62);
     nats = await startNatsServer({ jetstream: false, args: ['-a', '0.0.0.0'] });
+    watcher = await connect({ servers: nats.url });
+    const subscription = watcher.subscribe('fleetstat.v1.hae2e.alert');
+    void (async () => {
+      for await (const message of subscription) published.push(message.json());
+    })();
+    await watcher.flush();
     const httpPort = await freePort();
     api = `http://127.0.0.1:${httpPort}`;
     const collector = spawn(
@@ -181,6 +192,7 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     }
     for (const ns of namespaces) await ns.delete();
     await lan?.delete();
+    await watcher?.close();
     await nats?.stop();
   });
 
@@ -212,6 +224,7 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     const { active, recent } = await alerts();
     expect(active).toEqual([]);
     expect(recent).toEqual([]);
+    expect(published).toEqual([]);
     expect(await metrics()).toContain('fleetstat_alerts_active{kind="connection_surge"} 0');
   }, 60_000);
 
@@ -240,6 +253,15 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     const surges = active.filter((a) => a.kind === 'connection_surge');
     expect(surges.length).toBeGreaterThan(0);
     for (const a of surges) expect(a.topRemotes[0]?.address, JSON.stringify(a)).toBe(burstAddress);
+    // The same alert went out on NATS, naming the burst namespace.
+    const deadline = Date.now() + 2000;
+    let sent: (typeof published)[number] | undefined;
+    while (!sent && Date.now() < deadline) {
+      sent = published.find((m) => m.type === 'raised' && m.kind === 'connection_surge' && m.scope.node === SERVER && m.scope.port === 80);
+      if (!sent) await sleep(50);
+    }
+    expect(sent, JSON.stringify(published)).toBeDefined();
+    expect(sent!.topRemotes[0]?.address).toBe(burstAddress);
     const gauge = /^fleetstat_alerts_active\{kind="connection_surge"\} (\d+)$/m.exec(await metrics());
     expect(Number(gauge?.[1])).toBeGreaterThan(0);
   }, 30_000);
