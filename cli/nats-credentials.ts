@@ -30,7 +30,7 @@ export function natsCredentialsOf(flags: NatsCredentialFlags, env: NodeJS.Proces
   return user && pass ? { user, pass } : {};
 }
 
-function secretFile(path: string): string {
+export function secretFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { fleetMetrics } from './api/prometheus-metrics.js';
 import { HttpApi } from './api/http-api.js';
+import type { BearerAuth } from './api/bearer-auth.js';
+import type { KeyPair } from '../agent/tls/pem-files.js';
 import type { DetailClient } from './detail/detail-client.js';
 import { FleetState } from './fleet-state.js';
 import type { PodDirectory } from './attribution/pod-directory.js';
@@ -34,6 +36,9 @@ export interface CollectorOptions {
   alerts?: SurgeDetector;
   alertsEveryMs?: number;
   onAlert?: (change: AlertChange) => void;
+  /** The HTTP API's bearer token and HTTPS (http-api.ts). */
+  auth?: BearerAuth;
+  tls?: KeyPair;
 }
 
 export class Collector {
@@ -60,6 +65,8 @@ export class Collector {
       ...(options.history ? { history: options.history } : {}),
       ...(options.alerts ? { alerts: options.alerts } : {}),
       ready: () => this.readiness(),
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
   }
 

@@ -21,7 +21,7 @@ export interface GrpcDetailServerOptions {
   node?: string;
   /** Requests served at once; more are refused with RESOURCE_EXHAUSTED (each one reads every namespace). Default 4. */
   maxConcurrent?: number;
-  /** The TLS/mTLS seam; insecure when absent. */
+  /** TLS or mutual TLS (agent/grpc/grpc-tls.ts); insecure when absent. */
   credentials?: ServerCredentials;
   serverOptions?: ServerOptions;
   logger?: Logger;

@@ -1,16 +1,20 @@
-// A small GET-only HTTP server for the agent's and the collector's endpoints: the handler maps
+// A small GET-only HTTP(S) server for the agent's and the collector's endpoints: the handler maps
 // a URL to a body; errors become JSON with their status, never a crash.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { KeyPair } from '../tls/pem-files.js';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
     readonly status: number,
     message: string,
+    /** Extra response headers (WWW-Authenticate on a 401). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -33,13 +37,31 @@ function isRawResponse(value: unknown): value is RawResponse {
   return typeof r === 'object' && r !== null && Buffer.isBuffer(r.body) && typeof r.contentType === 'string' && typeof r.status === 'number';
 }
 
+export interface RouteServerOptions {
+  /** Serve HTTPS with this certificate and key. */
+  tls?: KeyPair;
+  /** Runs before the route; throws HttpError to refuse the request (authentication). */
+  guard?: (url: URL, headers: IncomingHttpHeaders) => void;
+}
+
 export class RouteServer {
-  private readonly server = createServer((req, res) => void this.handle(req, res));
+  private readonly server: Server;
 
   constructor(
     private readonly route: RouteHandler,
     private readonly logger: Logger,
-  ) {}
+    private readonly options: RouteServerOptions = {},
+  ) {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    this.server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
+    // A client that fails the TLS handshake (plain HTTP to the HTTPS port, say) must cost nothing but its socket.
+    this.server.on('tlsClientError', (error: Error) => this.logger.debug({ err: error }, 'TLS handshake failed'));
+  }
+
+  /** "https" when serving TLS. */
+  get scheme(): 'http' | 'https' {
+    return this.options.tls ? 'https' : 'http';
+  }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
@@ -62,7 +84,9 @@ export class RouteServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET');
-      const body = await this.route(new URL(req.url ?? '/', 'http://localhost'));
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      this.options.guard?.(url, req.headers);
+      const body = await this.route(url);
       if (isRawResponse(body)) {
         res.writeHead(body.status, { ...body.headers, 'content-type': body.contentType, 'content-length': body.body.length });
         res.end(body.body);
@@ -72,12 +96,12 @@ export class RouteServer {
       const status = error instanceof HttpError ? error.status : 500;
       if (status === 500) this.logger.error({ err: error, url: req.url }, 'request failed');
       const message = error instanceof Error ? error.message : String(error);
-      send(res, status, `${JSON.stringify({ error: message })}\n`, 'application/json');
+      send(res, status, `${JSON.stringify({ error: message })}\n`, 'application/json', error instanceof HttpError ? error.headers : {});
     }
   }
 }
 
-function send(res: ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { IngestServiceService, PublishRequest } from '../../proto/gen/fleetstat/v1/ingest.js';
 import type { PublishResponse } from '../../proto/gen/fleetstat/v1/ingest.js';
 import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { connectionFailureText, isTlsFailure, tlsFailureHint } from '../grpc/grpc-tls.js';
 import { parseHostPort } from '../grpc/host-port.js';
 import type { BackoffOptions } from './jittered-backoff.js';
 import { DEFAULT_BACKOFF, JitteredBackoff, validateBackoff } from './jittered-backoff.js';
@@ -60,6 +61,9 @@ export interface GrpcPublisherStats {
 /** Statuses that retrying cannot fix: not a collector, or credentials refused. */
 const NON_RETRYABLE: ReadonlySet<number> = new Set([Status.UNIMPLEMENTED, Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
 
+/** While the collector stays unreachable, one warning per this window (with the attempts since). */
+const RETRY_LOG_WINDOW_MS = 60_000;
+
 /** Snapshots are encoded once, in publish() (to check the size); the call passes the bytes through. */
 const passBytes = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -94,6 +98,9 @@ export class GrpcPublisher implements SnapshotPublisher {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
   private refusedLogged = false;
+  /** Failed attempts since the last accepted stream, and when the last one was logged. */
+  private failedAttempts = 0;
+  private lastRetryLogMs = -Infinity;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private startPromise: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -110,8 +117,11 @@ export class GrpcPublisher implements SnapshotPublisher {
    * the first attempt fails for a reason that may pass (collector down or not yet resolvable in
    * DNS: agents may start first; retried in the background), or after startTimeoutMs. Rejects
    * with PublishError for what retrying cannot fix: a bad address or option, credentials that
-   * cannot be built, or a first answer of UNIMPLEMENTED / UNAUTHENTICATED / PERMISSION_DENIED
-   * (the address is not a collector, or it refuses us). Calling it again returns the same promise.
+   * cannot be built, a first answer of UNIMPLEMENTED / UNAUTHENTICATED / PERMISSION_DENIED
+   * (the address is not a collector, or it refuses us), or a first TLS handshake that fails
+   * (wrong CA, no client certificate). After start-up every failure is retried with backoff and
+   * logged (throttled), TLS ones included: a collector restarted with a new certificate comes back.
+   * Calling it again returns the same promise.
    */
   start(): Promise<void> {
     this.startPromise ??= this.doStart();
@@ -243,6 +253,8 @@ export class GrpcPublisher implements SnapshotPublisher {
     stream.accepted = true;
     this.lastError = undefined;
     this.refusedLogged = false;
+    this.failedAttempts = 0;
+    this.lastRetryLogMs = -Infinity;
     this.logger.info({ address: this.options.address }, 'connected to collector');
     this.startWaiter?.resolve();
     const pending = this.pending;
@@ -298,7 +310,11 @@ export class GrpcPublisher implements SnapshotPublisher {
     if (this.stream !== stream) return;
     this.stream = undefined;
     const code = error?.code;
-    const reason = stream.abandonReason ?? (error ? `${Status[error.code] ?? error.code}: ${error.details}` : 'collector ended the stream');
+    const tlsFailed = code === Status.UNAVAILABLE && isTlsFailure(error?.details ?? '');
+    const hint = tlsFailed ? tlsFailureHint(error?.details ?? '') : undefined;
+    const reason =
+      stream.abandonReason ??
+      (error ? `${Status[error.code] ?? error.code}: ${connectionFailureText(error.details)}${hint ? ` (${hint})` : ''}` : 'collector ended the stream');
     // RESOURCE_EXHAUSTED: the collector refused a message's size; sending it again cannot help.
     const refusedMessage = code === Status.RESOURCE_EXHAUSTED;
     for (const [outgoing, settle] of stream.inFlight) {
@@ -315,12 +331,14 @@ export class GrpcPublisher implements SnapshotPublisher {
     this.lastError = reason;
     const refused = code !== undefined && NON_RETRYABLE.has(code);
     const waiter = this.startWaiter;
-    if (waiter && refused) {
+    if (waiter && (refused || tlsFailed)) {
       this.state = 'failed';
       this.client?.close();
-      waiter.reject(new PublishError(`collector at ${this.options.address} refused the publish stream: ${reason}`, { cause: error }));
+      const what = tlsFailed ? 'TLS handshake with the collector' : 'collector';
+      waiter.reject(new PublishError(`${what} at ${this.options.address} failed: ${reason}`, { cause: error }));
       return;
     }
+    if (!stream.accepted) this.failedAttempts++;
     if (waiter) {
       this.logger.warn({ address: this.options.address, reason }, 'collector not reachable yet; retrying in the background');
       waiter.resolve();
@@ -331,11 +349,20 @@ export class GrpcPublisher implements SnapshotPublisher {
       this.logger.error({ address: this.options.address, reason }, 'collector refuses the publish stream; retrying slowly');
     }
     const delayMs = refused ? this.backoffOptions.maxMs : (this.backoff?.next() ?? 0);
+    if (!waiter && !stream.accepted && !refused) this.logStillFailing(reason, delayMs);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state === 'running') this.openStream();
     }, delayMs);
     this.reconnectTimer.unref();
+  }
+
+  /** Why reconnecting keeps failing, at most once per RETRY_LOG_WINDOW_MS (a TLS failure says so). */
+  private logStillFailing(reason: string, retryInMs: number): void {
+    const now = Date.now();
+    if (now - this.lastRetryLogMs < RETRY_LOG_WINDOW_MS) return;
+    this.lastRetryLogMs = now;
+    this.logger.warn({ address: this.options.address, reason, failedAttempts: this.failedAttempts, retryInMs }, 'cannot reach the collector; retrying');
   }
 
   /** While disconnected only the newest snapshot is kept; an older one is dropped and counted. */

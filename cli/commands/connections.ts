@@ -6,13 +6,13 @@ import { InvalidArgumentError } from 'commander';
 import { tcpStateCode } from '../../agent/procfs/tcp-states.js';
 import { alignColumns } from '../../agent/netstat/http-count-report.js';
 import { argParser } from '../agent-options.js';
-import { getJson } from '../collector-client.js';
+import type { CollectorFlags } from '../collector-client.js';
+import { addCollectorOptions, CollectorClient } from '../collector-client.js';
 import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
 import { writeOut } from '../write-out.js';
 
-interface ConnectionsFlags {
-  collector: string;
+interface ConnectionsFlags extends CollectorFlags {
   port?: number;
   state?: string;
   node?: string;
@@ -39,10 +39,7 @@ interface ConnectionsAnswer {
 
 export function registerConnections(program: Command): void {
   addOutputOption(
-    program
-      .command('connections')
-      .description('socket rows from every live node, filtered like netstat -an | grep :PORT')
-      .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
+    addCollectorOptions(program.command('connections').description('socket rows from every live node, filtered like netstat -an | grep :PORT'))
       .option('--port <port>', 'local or remote port', argParser(parsePort))
       .option('--state <state>', 'TCP state, e.g. ESTABLISHED or TIME_WAIT', argParser(parseState))
       .option('--node <name>', 'only this node')
@@ -53,7 +50,7 @@ export function registerConnections(program: Command): void {
     if (flags.state) query.set('state', flags.state);
     if (flags.node) query.set('node', flags.node);
     if (flags.limit !== undefined) query.set('limit', String(flags.limit));
-    const answer = await getJson<ConnectionsAnswer>(flags.collector, `api/v1/connections?${query}`, 30_000);
+    const answer = await new CollectorClient(flags).getJson<ConnectionsAnswer>(`api/v1/connections?${query}`, 30_000);
     for (const n of answer.nodes) {
       if (n.error) process.stderr.write(`fleetstat: node ${n.node}: ${n.error}\n`);
       else if (n.truncated > 0) process.stderr.write(`fleetstat: node ${n.node}: ${n.truncated} more rows not shown (--limit)\n`);

@@ -6,14 +6,14 @@ import type { Command } from 'commander';
 import { alignColumns } from '../../agent/netstat/http-count-report.js';
 import { parseDuration } from '../../agent/duration.js';
 import { argParser } from '../agent-options.js';
-import { getJson } from '../collector-client.js';
+import type { CollectorFlags } from '../collector-client.js';
+import { addCollectorOptions, CollectorClient } from '../collector-client.js';
 import { writeOut } from '../write-out.js';
 import type { ReportRowView } from '../../collector/api/history-params.js';
 
 type ReportFormat = 'table' | 'json' | 'csv';
 
-interface ReportFlags {
-  collector: string;
+interface ReportFlags extends CollectorFlags {
   since: number;
   by: 'node' | 'port' | 'pod' | 'workload';
   limit?: number;
@@ -23,10 +23,7 @@ interface ReportFlags {
 
 
 export function registerReport(program: Command): void {
-  program
-    .command('report')
-    .description('capacity report from history: peak, p95, average, last, trend and time to a limit')
-    .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
+  addCollectorOptions(program.command('report').description('capacity report from history: peak, p95, average, last, trend and time to a limit'))
     .option('--since <duration>', 'how far back, e.g. 1h, 7d', argParser(parseDuration), parseDuration('1d'))
     .option('--by <what>', 'node, port, pod or workload', argParser(parseBy), 'node')
     .option('--limit <n>', 'top N rows by peak', argParser(parsePositive))
@@ -36,7 +33,7 @@ export function registerReport(program: Command): void {
       const query = new URLSearchParams({ since: `${flags.since}ms`, by: flags.by });
       if (flags.limit !== undefined) query.set('limit', String(flags.limit));
       if (flags.limitValue !== undefined) query.set('limitValue', String(flags.limitValue));
-      const report = await getJson<{ rows: ReportRowView[] }>(flags.collector, `api/v1/report?${query}`, 30_000);
+      const report = await new CollectorClient(flags).getJson<{ rows: ReportRowView[] }>(`api/v1/report?${query}`, 30_000);
       await writeOut(formatReport(report.rows, flags.output));
     });
 }

@@ -6,7 +6,8 @@ import { alignColumns } from '../../agent/netstat/http-count-report.js';
 import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
 import type { NamespaceCountView, PodCountView, WorkloadCountView } from '../../collector/attribution/pod-views.js';
 import { argParser } from '../agent-options.js';
-import { getJson } from '../collector-client.js';
+import type { CollectorFlags } from '../collector-client.js';
+import { addCollectorOptions, CollectorClient } from '../collector-client.js';
 import { parseDuration } from '../../agent/duration.js';
 import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
@@ -14,9 +15,8 @@ import { writeOut } from '../write-out.js';
 
 type TopBy = 'node' | 'pod' | 'workload' | 'namespace';
 
-interface TopFlags {
+interface TopFlags extends CollectorFlags {
   by: TopBy;
-  collector: string;
   output: OutputFormat;
   watch?: boolean;
   interval: number;
@@ -24,21 +24,19 @@ interface TopFlags {
 
 export function registerTop(program: Command): void {
   addOutputOption(
-    program
-      .command('top')
-      .description('nodes ranked by HTTP connections')
-      .requiredOption('--collector <url>', 'collector HTTP API, e.g. http://127.0.0.1:7470')
+    addCollectorOptions(program.command('top').description('nodes ranked by HTTP connections'))
       .option('--by <what>', 'node, pod, workload or namespace (all but node need a collector watching Kubernetes)', argParser(parseBy), 'node')
       .option('-w, --watch', 'refresh until interrupted')
       .option('--interval <duration>', 'refresh period with --watch', argParser(parseDuration), 2000),
   ).action(async (flags: TopFlags) => {
+    const client = new CollectorClient(flags);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGINT', onSignal);
     try {
       do {
         const clear = flags.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : '';
-        await writeOut(clear + (await topOutput(flags)));
+        await writeOut(clear + (await topOutput(client, flags)));
         if (flags.watch) await sleep(flags.interval, undefined, { signal: stop.signal }).catch(() => undefined);
       } while (flags.watch && !stop.signal.aborted);
     } finally {
@@ -47,26 +45,26 @@ export function registerTop(program: Command): void {
   });
 }
 
-async function topOutput(flags: TopFlags): Promise<string> {
-  const summary = await getJson<SummaryView>(flags.collector, 'api/v1/summary');
+async function topOutput(client: CollectorClient, flags: TopFlags): Promise<string> {
+  const summary = await client.getJson<SummaryView>('api/v1/summary');
   if (flags.by === 'node') {
-    const nodes = await getJson<NodeView[]>(flags.collector, 'api/v1/nodes');
+    const nodes = await client.getJson<NodeView[]>('api/v1/nodes');
     const ranked = [...nodes].sort((a, b) => b.httpConnections - a.httpConnections || (a.name < b.name ? -1 : 1));
     return flags.output === 'json' ? `${JSON.stringify(ranked)}\n` : topTable(summary, ranked);
   }
   if (flags.by === 'pod') {
-    const pods = await getJson<PodCountView[]>(flags.collector, 'api/v1/pods');
+    const pods = await client.getJson<PodCountView[]>('api/v1/pods');
     if (flags.output === 'json') return `${JSON.stringify(pods)}\n`;
     const rows = [['NAMESPACE', 'POD', 'NODE', 'WORKLOAD', 'HTTP'], ...pods.map((p) => [p.namespace, p.pod, p.node, `${p.workloadKind}/${p.workload}`, String(p.httpConnections)])];
     return `${alignColumns(rows).join('\n')}\n`;
   }
   if (flags.by === 'namespace') {
-    const namespaces = await getJson<NamespaceCountView[]>(flags.collector, 'api/v1/namespaces');
+    const namespaces = await client.getJson<NamespaceCountView[]>('api/v1/namespaces');
     if (flags.output === 'json') return `${JSON.stringify(namespaces)}\n`;
     const rows = [['NAMESPACE', 'PODS', 'HTTP'], ...namespaces.map((n) => [n.namespace, String(n.pods), String(n.httpConnections)])];
     return `${alignColumns(rows).join('\n')}\n`;
   }
-  const workloads = await getJson<WorkloadCountView[]>(flags.collector, 'api/v1/workloads');
+  const workloads = await client.getJson<WorkloadCountView[]>('api/v1/workloads');
   if (flags.output === 'json') return `${JSON.stringify(workloads)}\n`;
   const rows = [['NAMESPACE', 'WORKLOAD', 'PODS', 'HTTP'], ...workloads.map((w) => [w.namespace, `${w.kind}/${w.name}`, String(w.pods), String(w.httpConnections)])];
   return `${alignColumns(rows).join('\n')}\n`;

@@ -1,8 +1,12 @@
 // The collector's HTTP interface: /api/v1/* JSON, /metrics, /healthz, /readyz.
 
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { HttpError, RouteServer } from '../../agent/http/route-server.js';
+import type { KeyPair } from '../../agent/tls/pem-files.js';
+import type { BearerAuth } from './bearer-auth.js';
+import { WWW_AUTHENTICATE } from './bearer-auth.js';
 import { tcpStateCode, tcpStateName } from '../../agent/procfs/tcp-states.js';
 import { Table } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import type { DetailClient } from '../detail/detail-client.js';
@@ -29,6 +33,10 @@ export interface HttpApiOptions {
   alerts?: SurgeDetector;
   /** False until ingest is subscribed (and JetStream recovery has finished). */
   ready: () => boolean;
+  /** With it, every request but the probes and the dashboard's own files needs the bearer token. */
+  auth?: BearerAuth;
+  /** Serve HTTPS. */
+  tls?: KeyPair;
 }
 
 const MAX_ROWS = 100_000;
@@ -37,7 +45,11 @@ export class HttpApi {
   readonly server: RouteServer;
 
   constructor(private readonly options: HttpApiOptions) {
-    this.server = new RouteServer((url) => this.route(url), options.logger);
+    const { auth, tls } = options;
+    this.server = new RouteServer((url) => this.route(url), options.logger, {
+      ...(tls ? { tls } : {}),
+      ...(auth ? { guard: (url: URL, headers: IncomingHttpHeaders) => authenticate(auth, url, headers) } : {}),
+    });
   }
 
   private async route(url: URL): Promise<unknown> {
@@ -126,6 +138,19 @@ export class HttpApi {
         })),
       ),
     };
+  }
+}
+
+/**
+ * Probes stay open (a kubelet sends no token), and so do the dashboard's page and files: the page
+ * asks for the token when its first API request answers 401. Everything else, /metrics included
+ * (Prometheus sends bearer_token_file), needs the token.
+ */
+function authenticate(auth: BearerAuth, url: URL, headers: IncomingHttpHeaders): void {
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/healthz' || path === '/readyz' || dashboardRoute(url.pathname)) return;
+  if (!auth.allows(headers.authorization)) {
+    throw new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer <token>)', { 'www-authenticate': WWW_AUTHENTICATE });
   }
 }
 

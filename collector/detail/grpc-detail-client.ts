@@ -6,6 +6,7 @@ import type { ChannelCredentials, ChannelOptions, ServiceError } from '@grpc/grp
 import { credentials as grpcCredentials, Metadata, status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { connectionFailureText, isTlsFailure } from '../../agent/grpc/grpc-tls.js';
 import { parseHostPort } from '../../agent/grpc/host-port.js';
 import type { GetSocketsRequest, GetSocketsResponse } from '../../proto/gen/fleetstat/v1/detail.js';
 import { DetailServiceClient } from '../../proto/gen/fleetstat/v1/detail.js';
@@ -14,7 +15,7 @@ import type { DetailClient } from './detail-client.js';
 export interface GrpcDetailClientOptions {
   /** The node's DetailService host:port; undefined when it advertises none. */
   resolveAddress: (node: string) => string | undefined;
-  /** The TLS/mTLS seam; insecure when absent. */
+  /** TLS (agent/grpc/grpc-tls.ts); insecure when absent. */
   credentials?: ChannelCredentials;
   /** Channels kept open at most (the least recently used idle one is closed first). Default 64. */
   maxChannels?: number;
@@ -154,8 +155,11 @@ function failure(node: string, address: string, timeoutMs: number, error: Servic
   switch (error.code) {
     case Status.DEADLINE_EXCEEDED:
       return new DetailRequestError(`${where}: no answer within ${timeoutMs} ms`, node, 'timeout', { cause: error });
-    case Status.UNAVAILABLE:
-      return new DetailRequestError(`${where} is unreachable: ${error.details}`, node, 'unavailable', { cause: error });
+    case Status.UNAVAILABLE: {
+      const text = connectionFailureText(error.details);
+      const message = isTlsFailure(error.details) ? `${where}: TLS handshake failed: ${text}` : `${where} is unreachable: ${text}`;
+      return new DetailRequestError(message, node, 'unavailable', { cause: error });
+    }
     case Status.NOT_FOUND:
       return new DetailRequestError(`${where}: ${error.details}`, node, 'wrong_node', { cause: error });
     default:

@@ -147,7 +147,7 @@ export interface GrpcIngestServerOptions extends GrpcIngestServiceOptions {
   address: string;
   /** Largest PublishRequest accepted; a larger one ends its stream with RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
-  /** The TLS/mTLS seam; insecure when absent. */
+  /** TLS or mutual TLS (agent/grpc/grpc-tls.ts); insecure when absent. */
   credentials?: ServerCredentials;
   /** Extra grpc-js server options (merged over ours). */
   serverOptions?: ServerOptions;
