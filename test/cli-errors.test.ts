@@ -15,6 +15,8 @@ describe('fleetstat usage errors', () => {
     [['agent', '--once', '--node', 'a b'], /--node "a b"/],
     [['agent', '--once', '--format', 'xml'], /expected json or proto/],
     [['agent', '--once', '--top-k', '-1'], /unknown option|expected a whole number/],
+    [['agent', '--once', '--detail-rate', '0'], /expected requests per second from 0.01 to 100000/],
+    [['agent', '--once', '--detail-rate', 'lots'], /expected requests per second/],
     [['up', '--count', '0'], /expected a positive whole number/],
     [['up', '--alert-warmup', 'x'], /expected a whole number from 1/],
     [['collector', '--grpc', '127.0.0.1:0', '--alert-k', '0'], /expected a number above 0/],

@@ -10,15 +10,15 @@ import { SurgeDetector } from '../collector/alerts/surge-detector.js';
 import { addQueryService } from '../collector/api/grpc-query.js';
 import { HistoryStore } from '../collector/history/history-store.js';
 import { QueryServiceClient, ReportBy } from '../proto/gen/fleetstat/v1/query.js';
-import type { GetReportRequest, GetSeriesRequest, ListAlertsResponse } from '../proto/gen/fleetstat/v1/query.js';
+import type { GetReportRequest, GetReportResponse, GetSeriesRequest, GetSeriesResponse, ListAlertsResponse } from '../proto/gen/fleetstat/v1/query.js';
 import { encodeLoad } from './support/alert-snapshots.js';
 
 const ESTABLISHED = 1;
 const START = Date.UTC(2026, 10, 20, 12, 0, 0);
 
-function call<Req, Res>(method: (req: Req, cb: (error: ServiceError | null, res?: Res) => void) => unknown, request: Req): Promise<Res> {
+function call<Res>(invoke: (cb: (error: ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method(request, (error, res) => (error ? reject(error) : resolve(res as Res)));
+    invoke((error, res) => (error ? reject(error) : resolve(res)));
   });
 }
 
@@ -65,7 +65,7 @@ describe('QueryService history and alerts', () => {
   it('GetSeries gives the steps /api/v1/series gives', async () => {
     const to = START + load.length * 60_000;
     const request: GetSeriesRequest = { fromMs: START, toMs: to, stepMs: 120_000, node: 'a', port: 80 };
-    const reply = await call(client.getSeries.bind(client), request);
+    const reply = await call<GetSeriesResponse>((cb) => client.getSeries(request, cb));
     const http = (await (await fetch(`${base}/api/v1/series?from=${START}&to=${to}&step=2m&node=a&port=80`)).json()) as {
       resolution: string; stepMs: number; series: { key: Record<string, unknown>; points: { t: number; max: number | null; avg: number | null; count: number }[] }[];
     };
@@ -80,7 +80,7 @@ describe('QueryService history and alerts', () => {
 
   it('GetReport gives the rows /api/v1/report gives, with time to a limit', async () => {
     const request: GetReportRequest = { sinceMs: 3_600_000, by: ReportBy.REPORT_BY_NODE, limitValue: 5000 };
-    const reply = await call(client.getReport.bind(client), request);
+    const reply = await call<GetReportResponse>((cb) => client.getReport(request, cb));
     const http = (await (await fetch(`${base}/api/v1/report?since=1h&by=node&limitValue=5000`)).json()) as {
       resolution: string; rows: { node: string; peak: number; p95: number; avg: number; last: number; trend: number | null; timeToLimit: number | 'never' | null }[];
     };
@@ -99,14 +99,14 @@ describe('QueryService history and alerts', () => {
   });
 
   it('GetReport by port is cluster-wide, and limit keeps the top N by peak', async () => {
-    const byPort = await call(client.getReport.bind(client), { sinceMs: 3_600_000, by: ReportBy.REPORT_BY_PORT });
+    const byPort = await call<GetReportResponse>((cb) => client.getReport({ sinceMs: 3_600_000, by: ReportBy.REPORT_BY_PORT }, cb));
     expect(byPort.rows.map((r) => [r.key?.node, r.key?.port, r.peak])).toEqual([['*', 80, 2005]]);
-    const top = await call(client.getReport.bind(client), { sinceMs: 3_600_000, by: ReportBy.REPORT_BY_NODE, limit: 1 });
+    const top = await call<GetReportResponse>((cb) => client.getReport({ sinceMs: 3_600_000, by: ReportBy.REPORT_BY_NODE, limit: 1 }, cb));
     expect(top.rows.map((r) => r.key?.node)).toEqual(['a']);
   });
 
   it('ListAlerts gives the alerts /api/v1/alerts gives, naming the burst address', async () => {
-    const reply: ListAlertsResponse = await call(client.listAlerts.bind(client), {});
+    const reply: ListAlertsResponse = await call<ListAlertsResponse>((cb) => client.listAlerts({}, cb));
     const http = (await (await fetch(`${base}/api/v1/alerts`)).json()) as { active: { id: string; kind: string; scope: { node?: string; port: number }; startedAt: number; topRemotes: { address: string }[] }[] };
     expect(reply.active.map((a) => [a.id, a.kind, a.node ?? '*', a.port, a.startedAtMs, a.topRemotes[0]?.address])).toEqual(
       http.active.map((a) => [a.id, a.kind, a.scope.node ?? '*', a.scope.port, a.startedAt, a.topRemotes[0]?.address]),
@@ -118,10 +118,10 @@ describe('QueryService history and alerts', () => {
   });
 
   it('refuses bad requests with INVALID_ARGUMENT', async () => {
-    await expect(call(client.getSeries.bind(client), { fromMs: START + 60_000, toMs: START })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(call(client.getSeries.bind(client), { stepMs: 1, fromMs: 0, toMs: START })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(call(client.getReport.bind(client), { sinceMs: 0, by: ReportBy.REPORT_BY_NODE })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(call(client.getReport.bind(client), { by: 42 as ReportBy })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(call<GetSeriesResponse>((cb) => client.getSeries({ fromMs: START + 60_000, toMs: START }, cb))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(call<GetSeriesResponse>((cb) => client.getSeries({ stepMs: 1, fromMs: 0, toMs: START }, cb))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(call<GetReportResponse>((cb) => client.getReport({ sinceMs: 0, by: ReportBy.REPORT_BY_NODE }, cb))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(call<GetReportResponse>((cb) => client.getReport({ by: 42 as ReportBy }, cb))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 });
 
@@ -130,9 +130,9 @@ describe('QueryService without history or alerts', () => {
     const collector = new Collector({ cluster: 'test', logger: pino({ level: 'silent' }) });
     const { server, client } = await serve(collector);
     try {
-      await expect(call(client.getSeries.bind(client), {})).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('no history') });
-      await expect(call(client.getReport.bind(client), { by: ReportBy.REPORT_BY_PORT })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
-      await expect(call(client.listAlerts.bind(client), {})).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('surge detection') });
+      await expect(call<GetSeriesResponse>((cb) => client.getSeries({}, cb))).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('no history') });
+      await expect(call<GetReportResponse>((cb) => client.getReport({ by: ReportBy.REPORT_BY_PORT }, cb))).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+      await expect(call<ListAlertsResponse>((cb) => client.listAlerts({}, cb))).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('surge detection') });
     } finally {
       client.close();
       server.forceShutdown();

@@ -447,6 +447,25 @@ describe('GrpcDetailServer ↔ GrpcDetailClient', () => {
     });
   });
 
+  it('rate-limits a flood from one peer with RESOURCE_EXHAUSTED naming when to retry', async () => {
+    const server = new GrpcDetailServer({
+      address: '127.0.0.1:0',
+      rateLimit: { perSecond: 0.01, burst: 3 },
+      source: { getSockets: (r) => Promise.resolve({ node: r.node, rows: [], truncated: 0, error: '' }) },
+    });
+    const port = await server.start();
+    cleanups.push(() => server.shutdown(1000));
+    const client = new GrpcDetailClient({ resolveAddress: () => `127.0.0.1:${port}` });
+    cleanups.push(() => client.close());
+    const request = { node: 'n', port: 0, state: 0, namespaceInode: 0, limit: 1 };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      outcomes.push(await client.getSockets('n', request, 2000).then(() => 'ok', (e: Error) => e.message));
+    }
+    expect(outcomes.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
+    for (const o of outcomes.slice(3)) expect(o).toMatch(/RESOURCE_EXHAUSTED.*rate limited: .* retry in \d+ ms/);
+  });
+
   it('refuses requests beyond maxConcurrent with RESOURCE_EXHAUSTED; shutdown is safe twice', async () => {
     const release: (() => void)[] = [];
     const server = new GrpcDetailServer({

@@ -183,12 +183,18 @@ describe('detail requests over NATS', () => {
     state: TcpState.TCP_STATE_ESTABLISHED, rxQueue: 0, txQueue: 0, uid: 0, inode: 1234, namespaceInode: 4026531840,
   };
 
-  async function startResponder(node: string, source: DetailSource, maxConcurrent?: number): Promise<void> {
+  async function startResponder(
+    node: string,
+    source: DetailSource,
+    maxConcurrent?: number,
+    rateLimit?: ConstructorParameters<typeof NatsDetailResponder>[0]['rateLimit'],
+  ): Promise<NatsDetailResponder> {
     const link = new NatsLink({ servers: server.url });
-    const responder = new NatsDetailResponder({ link, cluster: CLUSTER, node, source, maxConcurrent });
+    const responder = new NatsDetailResponder({ link, cluster: CLUSTER, node, source, maxConcurrent, ...(rateLimit ? { rateLimit } : {}) });
     cleanups.push(() => link.close(1000), () => responder.stop());
     await responder.start();
     await link.connection?.flush(); // the subscription is on the server
+    return responder;
   }
 
   it('answers a request with the source rows, and garbage with an error reply', async () => {
@@ -228,6 +234,20 @@ describe('detail requests over NATS', () => {
     expect((await client.getSockets('node-e', GetSocketsRequest.fromPartial({ port: 80 }), 2000)).error).toMatch(/^busy/);
     release();
     expect((await slow).rows).toHaveLength(1);
+  });
+
+  it('rate-limits a flood from one requester by its inbox, and still answers another', async () => {
+    const responder = await startResponder('node-f', {
+      getSockets: () => Promise.resolve({ node: 'node-f', rows: [row], truncated: 0, error: '' }),
+    }, undefined, { perSecond: 0.01, burst: 3 });
+    const flooder = new NatsDetailClient({ connection: await collectorConnection(), cluster: CLUSTER });
+    const replies = [];
+    for (let i = 0; i < 20; i++) replies.push(await flooder.getSockets('node-f', GetSocketsRequest.fromPartial({ port: 80 }), 2000));
+    expect(replies.slice(0, 3).map((r) => r.rows.length)).toEqual([1, 1, 1]);
+    for (const r of replies.slice(3)) expect(r).toMatchObject({ rows: [], error: expect.stringMatching(/^rate limited: .* retry in \d+ ms$/) });
+    const other = new NatsDetailClient({ connection: await collectorConnection(), cluster: CLUSTER });
+    expect((await other.getSockets('node-f', GetSocketsRequest.fromPartial({ port: 80 }), 2000)).rows).toHaveLength(1);
+    expect(responder.counters()).toMatchObject({ answered: 21, rateLimited: 17 });
   });
 
   it('rejects with a clear error when nobody answers, when the answer is late, and when the reply is garbage', async () => {

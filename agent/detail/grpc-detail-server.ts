@@ -9,6 +9,8 @@ import type { GetSocketsRequest, GetSocketsResponse } from '../../proto/gen/flee
 import { DetailServiceService } from '../../proto/gen/fleetstat/v1/detail.js';
 import { bindServer, shutdownServer } from '../grpc/grpc-server-lifecycle.js';
 import type { DetailSource } from './detail-source.js';
+import type { RateLimitOptions } from './requester-rate-limit.js';
+import { RequesterRateLimit, grpcRequester } from './requester-rate-limit.js';
 
 export interface GrpcDetailServerOptions {
   /** host:port to listen on (port 0: any free port). Advertise a reachable one in Snapshot.detail_address. */
@@ -21,12 +23,15 @@ export interface GrpcDetailServerOptions {
   node?: string;
   /** Requests served at once; more are refused with RESOURCE_EXHAUSTED (each one reads every namespace). Default 4. */
   maxConcurrent?: number;
+  /** Requests per requester (the peer's address); default 10/s with a burst of 20. More: RESOURCE_EXHAUSTED. */
+  rateLimit?: RateLimitOptions;
   /** TLS or mutual TLS (agent/grpc/grpc-tls.ts); insecure when absent. */
   credentials?: ServerCredentials;
   serverOptions?: ServerOptions;
   logger?: Logger;
 }
 
+const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 10 };
 /** How often failures of the source are logged. */
 const FAILURE_LOG_WINDOW_MS = 60_000;
 
@@ -34,6 +39,7 @@ export class GrpcDetailServer {
   private readonly server: Server;
   private readonly logger: Logger;
   private readonly maxConcurrent: number;
+  private readonly limit: RequesterRateLimit;
   private running = 0;
   private started = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -43,6 +49,7 @@ export class GrpcDetailServer {
   constructor(private readonly options: GrpcDetailServerOptions) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.maxConcurrent = options.maxConcurrent ?? 4;
+    this.limit = new RequesterRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT);
     this.server = new Server(options.serverOptions);
     this.server.addService(DetailServiceService, {
       getSockets: (call: ServerUnaryCall<GetSocketsRequest, GetSocketsResponse>, answer: sendUnaryData<GetSocketsResponse>) =>
@@ -67,6 +74,11 @@ export class GrpcDetailServer {
     const node = this.options.node;
     if (node !== undefined && request.node !== '' && request.node !== node) {
       answer(status(Status.NOT_FOUND, `this agent is node "${node}", not "${request.node}"`));
+      return;
+    }
+    const decision = this.limit.take(grpcRequester(call.getPeer()), Date.now());
+    if (!decision.allowed) {
+      answer(status(Status.RESOURCE_EXHAUSTED, `rate limited: too many detail requests from this requester; retry in ${decision.retryAfterMs} ms`));
       return;
     }
     if (this.running >= this.maxConcurrent) {

@@ -1,6 +1,6 @@
 // Answers detail requests (full socket rows) on fleetstat.v1.<cluster>.detail.<node>.
-// Every request gets a GetSocketsResponse: bad bytes, a failing source or too many requests
-// at once are answered with `error` set, never by throwing or by silence, so the asking
+// Every request gets a GetSocketsResponse: bad bytes, a failing source, too many requests at
+// once or too many from one requester (by its inbox) are answered with `error` set, never by throwing or by silence, so the asking
 // collector can tell "node said no" from "node is gone". Replies are cut to the server's
 // max_payload (rows dropped from the end are added to `truncated`).
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -10,6 +10,8 @@ import { GetSocketsRequest, GetSocketsResponse } from '../../proto/gen/fleetstat
 import type { NatsLink } from '../publish/nats-link.js';
 import { detailSubject } from '../publish/snapshot-publisher.js';
 import type { DetailSource } from './detail-source.js';
+import type { RateLimitOptions } from './requester-rate-limit.js';
+import { RequesterRateLimit, natsRequester } from './requester-rate-limit.js';
 
 export interface NatsDetailResponderOptions {
   /** The agent's connection, usually `publisher.link`; not closed by stop(). */
@@ -19,6 +21,9 @@ export interface NatsDetailResponderOptions {
   source: DetailSource;
   /** Requests served at once; further ones are answered "busy" (default 4). Each walks every namespace. */
   maxConcurrent?: number;
+  /** Requests per requester (its NATS inbox); default 10/s with a burst of 20. */
+  rateLimit?: RateLimitOptions;
+  now?: () => number;
   /** How often counted problems are logged (default 60 s). */
   logIntervalMs?: number;
   logger?: Logger;
@@ -29,18 +34,21 @@ export interface NatsDetailResponderCounters {
   badRequests: number;
   sourceErrors: number;
   busy: number;
+  rateLimited: number;
 }
 
 /** Room left in a message for the reply's headers and framing. */
 const PAYLOAD_HEADROOM = 1024;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const STOP_WAIT_MS = 5000;
+const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 10 };
 
 export class NatsDetailResponder {
   private readonly log: Logger;
   private readonly subject: string;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly stats: NatsDetailResponderCounters = { answered: 0, badRequests: 0, sourceErrors: 0, busy: 0 };
+  private readonly stats: NatsDetailResponderCounters = { answered: 0, badRequests: 0, sourceErrors: 0, busy: 0, rateLimited: 0 };
+  private readonly limit: RequesterRateLimit;
   private logged: NatsDetailResponderCounters = { ...this.stats };
   private lastProblem = '';
   private sub: Subscription | undefined;
@@ -51,6 +59,7 @@ export class NatsDetailResponder {
   constructor(private readonly opts: NatsDetailResponderOptions) {
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.subject = detailSubject(opts.cluster, opts.node);
+    this.limit = new RequesterRateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
   }
 
   /**
@@ -107,8 +116,12 @@ export class NatsDetailResponder {
     }
     const node = this.opts.node;
     let reply: GetSocketsResponse;
+    const decision = this.limit.take(natsRequester(msg.reply), (this.opts.now ?? Date.now)());
     // This request is not in inFlight yet: track() adds it when handle() first yields.
-    if (this.inFlight.size >= (this.opts.maxConcurrent ?? 4)) {
+    if (!decision.allowed) {
+      this.problem('rateLimited', `too many detail requests from ${natsRequester(msg.reply)}`);
+      reply = errorReply(node, `rate limited: too many detail requests from this requester; retry in ${decision.retryAfterMs} ms`);
+    } else if (this.inFlight.size >= (this.opts.maxConcurrent ?? 4)) {
       this.problem('busy', 'too many detail requests at once');
       reply = errorReply(node, `busy: ${this.inFlight.size} detail requests already running on ${node}; retry shortly`);
     } else {
@@ -152,7 +165,7 @@ export class NatsDetailResponder {
     return bytes;
   }
 
-  private problem(kind: 'badRequests' | 'sourceErrors' | 'busy', detail: string): void {
+  private problem(kind: 'badRequests' | 'sourceErrors' | 'busy' | 'rateLimited', detail: string): void {
     this.stats[kind]++;
     this.lastProblem = detail;
   }
@@ -161,8 +174,9 @@ export class NatsDetailResponder {
     const bad = this.stats.badRequests - this.logged.badRequests;
     const failed = this.stats.sourceErrors - this.logged.sourceErrors;
     const busy = this.stats.busy - this.logged.busy;
-    if (bad + failed + busy > 0) {
-      this.log.warn({ badRequests: bad, sourceErrors: failed, busy, last: this.lastProblem }, 'detail requests answered with an error');
+    const rateLimited = this.stats.rateLimited - this.logged.rateLimited;
+    if (bad + failed + busy + rateLimited > 0) {
+      this.log.warn({ badRequests: bad, sourceErrors: failed, busy, rateLimited, last: this.lastProblem }, 'detail requests answered with an error');
     }
     this.logged = { ...this.stats };
   }
