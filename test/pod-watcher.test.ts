@@ -62,7 +62,7 @@ describe('PodWatcher', () => {
   it('fills the index from the first list, then watches from its resourceVersion', async () => {
     const api = await fakeApi();
     api.enqueueList(json(200, LIST));
-    const w = watcher(api, { fieldSelector: 'status.phase!=Failed' });
+    const w = watcher(api);
     expect(w.ready()).toBe(false);
     await w.start();
     expect(w.ready()).toBe(true);
@@ -84,11 +84,10 @@ describe('PodWatcher', () => {
 
     const [list] = api.listRequests();
     expect(list?.query.get('limit')).toBe('500');
-    expect(list?.query.get('fieldSelector')).toBe('status.phase!=Failed');
     expect(list?.authorization).toBe('Bearer test-token');
     const [watch] = await api.waitForRequests((r) => r.watch);
     expect(Object.fromEntries(watch!.query)).toMatchObject({
-      watch: 'true', resourceVersion: '861600', allowWatchBookmarks: 'true', fieldSelector: 'status.phase!=Failed',
+      watch: 'true', resourceVersion: '861600', allowWatchBookmarks: 'true',
     });
     const timeout = Number(watch!.query.get('timeoutSeconds'));
     expect(timeout).toBeGreaterThanOrEqual(300);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EwmaBaseline } from './ewma-baseline.js';
 
 const rule = { k: 4, minRise: 10 };
+// The detector's test: a value at or above the threshold is a surge.
+const isSurge = (b: EwmaBaseline, value: number): boolean => value >= b.threshold(rule);
 
 describe('EwmaBaseline', () => {
   it('scores a value against the past, before folding it in', () => {
@@ -19,10 +21,10 @@ describe('EwmaBaseline', () => {
     for (const v of [100, 110, 90]) b.observe(v);
     expect(b.mean).toBeCloseTo(100, 9); // not dragged toward the first sample
     expect(b.warm).toBe(false);
-    expect(b.isSurge(1e6, rule)).toBe(false);
+    expect(isSurge(b, 1e6)).toBe(false);
     b.observe(100);
     expect(b.warm).toBe(true);
-    expect(b.isSurge(1e6, rule)).toBe(true);
+    expect(isSurge(b, 1e6)).toBe(true);
   });
 
   it('needs both k deviations and the minimum rise', () => {
@@ -30,13 +32,13 @@ describe('EwmaBaseline', () => {
     for (let i = 0; i < 10; i++) flat.observe(5);
     expect(flat.deviation).toBe(0);
     expect(flat.score(6)).toBe(Infinity);
-    expect(flat.isSurge(6, rule)).toBe(false); // a quiet port going 5 → 6 is not a surge
-    expect(flat.isSurge(15, rule)).toBe(true);
+    expect(isSurge(flat, 6)).toBe(false); // a quiet port going 5 → 6 is not a surge
+    expect(isSurge(flat, 15)).toBe(true);
 
     const noisy = new EwmaBaseline({ alpha: 0.1, warmup: 3 });
     for (let i = 0; i < 50; i++) noisy.observe(i % 2 === 0 ? 80 : 120);
     expect(noisy.threshold(rule)).toBeGreaterThan(noisy.mean + 4 * 19);
-    expect(noisy.isSurge(140, rule)).toBe(false); // +40: above minRise, inside the noise
+    expect(isSurge(noisy, 140)).toBe(false); // +40: above minRise, inside the noise
   });
 
   it('learns nothing while frozen', () => {

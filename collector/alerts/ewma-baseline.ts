@@ -74,11 +74,6 @@ export class EwmaBaseline {
     return this.meanValue + Math.max(rule.k * this.deviationValue, rule.minRise);
   }
 
-  /** Whether `value` is a surge against the baseline as it stands (pure: learns nothing). */
-  isSurge(value: number, rule: SurgeRule): boolean {
-    return value >= this.threshold(rule);
-  }
-
   /** Score `value` against the past, then fold it in unless frozen. Returns the score. */
   observe(value: number): number {
     const score = this.score(value);

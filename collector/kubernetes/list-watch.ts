@@ -37,8 +37,6 @@ export interface ListWatchSink<T> {
 }
 
 export interface ListWatchTuning {
-  /** Passed to list and watch, e.g. `spec.nodeName=n1` or `status.phase!=Succeeded`. */
-  fieldSelector?: string;
   /** Problems are logged once each, not per retry (ProblemLog). Default: silent. */
   logger?: Logger;
   /**
@@ -340,7 +338,6 @@ export class ListWatch<T> {
 
   private baseQuery(): URLSearchParams {
     const query = new URLSearchParams();
-    if (this.options.fieldSelector) query.set('fieldSelector', this.options.fieldSelector);
     return query;
   }
 
