@@ -37,11 +37,16 @@ export class TopRemotes {
     this.counts.set(address, minCount + 1);
   }
 
-  /** The k largest, count descending then address ascending (stable output for tests and diffs). */
+  /** The k largest (see topOf). */
   top(k: number): RemoteTally[] {
-    return [...this.counts]
-      .map(([address, count]) => ({ address, count }))
-      .sort((a, b) => b.count - a.count || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-      .slice(0, k);
+    return topOf(this.counts, k);
   }
+}
+
+/** The k largest of a tally, count descending then address ascending (stable between runs, tests and diffs). */
+export function topOf(counts: ReadonlyMap<string, number>, k: number): RemoteTally[] {
+  return [...counts]
+    .map(([address, count]) => ({ address, count }))
+    .sort((a, b) => b.count - a.count || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+    .slice(0, k);
 }

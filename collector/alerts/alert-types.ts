@@ -1,6 +1,9 @@
 // The alerts the surge detector raises, and the thresholds it judges by.
 
+import type { RemoteTally } from '../../agent/snapshot/top-remotes.js';
 import type { BaselineOptions, SurgeRule } from './ewma-baseline.js';
+
+export type { RemoteTally };
 
 export type AlertKind = 'connection_surge' | 'syn_surge' | 'accept_queue';
 
@@ -12,10 +15,6 @@ export interface AlertScope {
   port: number;
 }
 
-export interface RemoteTally {
-  address: string;
-  count: number;
-}
 
 export interface Alert {
   id: string;

@@ -11,7 +11,8 @@ import { ALERT_KINDS, DEFAULT_THRESHOLDS } from './alert-types.js';
 import { EwmaBaseline } from './ewma-baseline.js';
 import type { SignalValue } from './surge-signals.js';
 import { readSignals } from './surge-signals.js';
-import { tallyRemotes, topOf } from './top-remotes.js';
+import { topOf } from '../../agent/snapshot/top-remotes.js';
+import { tallyRemotes } from './top-remotes.js';
 
 export type ThresholdOverrides = {
   [K in keyof SurgeThresholds]?: SurgeThresholds[K] extends object ? Partial<SurgeThresholds[K]> : SurgeThresholds[K];

@@ -4,7 +4,6 @@
 
 import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
-import type { RemoteTally } from './alert-types.js';
 
 /** Add one snapshot's inbound remotes on `port` into `into`. */
 export function tallyRemotes(snapshot: Snapshot, port: number, into: Map<string, number>): void {
@@ -14,12 +13,4 @@ export function tallyRemotes(snapshot: Snapshot, port: number, into: Map<string,
       for (const r of group.remotes) into.set(r.address, (into.get(r.address) ?? 0) + r.count);
     }
   }
-}
-
-/** The `limit` largest, ties by address so the order is stable between evaluations. */
-export function topOf(tally: Map<string, number>, limit: number): RemoteTally[] {
-  return [...tally]
-    .map(([address, count]) => ({ address, count }))
-    .sort((a, b) => b.count - a.count || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-    .slice(0, limit);
 }
