@@ -2,6 +2,7 @@
 // rules the aggregate relies on. Pure; the caller counts and logs the outcome.
 
 import { Direction, Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
+import { countSnapshotElements } from './snapshot-element-count.js';
 import type { IngestOrigin, RejectReason } from './snapshot-ingest.js';
 
 export interface DecodeLimits {
@@ -15,6 +16,11 @@ export const DEFAULT_MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024;
 /** Node and cluster names travel in NATS subjects: the agent's own rule, checked again here. */
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
 const MAX_NAMESPACES = 100_000;
+/**
+ * Elements (sub-messages and repeated numbers) allowed per byte of the size limit. A real agent's
+ * elements average well over 4 wire bytes (a port count is 8 to 12); empty ones are 1 to 2.
+ */
+const MIN_BYTES_PER_ELEMENT = 4;
 
 export type Decoded = { ok: true; snapshot: Snapshot } | { ok: false; reason: RejectReason; detail: string };
 
@@ -24,6 +30,12 @@ export function decodeSnapshot(bytes: Uint8Array, origin: IngestOrigin, limits: 
   }
   let snapshot: Snapshot;
   try {
+    // Counted before decoding: the decoded form of a few MB can be hundreds of MB (see countSnapshotElements).
+    const { namespaces, elements } = countSnapshotElements(bytes);
+    if (namespaces > MAX_NAMESPACES) return { ok: false, reason: 'invalid', detail: `${namespaces} namespaces` };
+    if (elements * MIN_BYTES_PER_ELEMENT > limits.maxBytes) {
+      return { ok: false, reason: 'too_large', detail: `${elements} elements: more than one per ${MIN_BYTES_PER_ELEMENT} bytes of the ${limits.maxBytes} byte limit` };
+    }
     snapshot = Snapshot.decode(bytes);
   } catch (error) {
     return { ok: false, reason: 'malformed', detail: error instanceof Error ? error.message : String(error) };
@@ -48,7 +60,6 @@ function schemaProblem(s: Snapshot): string | undefined {
   if (!NAME.test(s.cluster)) return `bad cluster name ${JSON.stringify(s.cluster.slice(0, 64))}`;
   if (!(s.epoch > 0) || !(s.seq > 0)) return 'epoch and seq must be positive';
   if (!(s.intervalMs >= 100 && s.intervalMs <= 3_600_000)) return `interval ${s.intervalMs} ms out of range`;
-  if (s.namespaces.length > MAX_NAMESPACES) return `${s.namespaces.length} namespaces`;
   for (const ns of s.namespaces) {
     for (const p of ns.ports) {
       if (p.port < 1 || p.port > 65535) return `port ${p.port}`;
