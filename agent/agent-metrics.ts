@@ -37,6 +37,18 @@ export function agentMetrics(runner: AgentRunner, publisher: SnapshotPublisher):
   counter('fleetstat_agent_snapshots_sent_total', 'Snapshots handed to a connected transport.', () => c.sent);
   counter('fleetstat_agent_snapshots_pending_total', 'Snapshots kept while disconnected (only the newest is sent).', () => c.pending);
   counter('fleetstat_agent_snapshots_failed_total', 'Snapshots whose publish failed or timed out.', () => c.publishErrors);
+  new Counter({
+    name: 'fleetstat_agent_publish_refusals_total',
+    help: 'What the server refused: kind="auth" credentials while reconnecting, kind="permission" a subject this user may not use.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const r = publisher.refusals?.() ?? { auth: 0, permission: 0 };
+      this.inc({ kind: 'auth' }, r.auth);
+      this.inc({ kind: 'permission' }, r.permission);
+    },
+  });
   gauge('fleetstat_agent_publisher_connected', '1 when the transport is connected.', () => (publisher.status().connected ? 1 : 0));
   gauge('fleetstat_agent_parse_lines', 'Socket table lines in the last sample.', () => c.lastParse?.lines ?? 0);
   gauge('fleetstat_agent_parse_bad_lines', 'Malformed or truncated lines in the last sample.', () => c.lastParse?.badLines ?? 0);

@@ -1,42 +1,36 @@
 // The agent's one NATS connection and its life: the first-connect policy, reconnecting
-// forever with jittered backoff, and the connected/disconnected state that the publisher
-// and the detail responder act on.
+// forever with backoff, and the connected/disconnected state that the publisher and the
+// detail responder act on. Connection options, reconnect pacing and the status log are
+// shared with the collector (nats-connect-options.ts, nats-status-log.ts).
 //
 // First connect: one attempt at start(). A refusal that retrying cannot fix (bad
 // credentials, bad URL, TLS) rejects start() at once with a PublishError. A server that is
 // simply not there yet (refused, timed out, DNS) does not: in a DaemonSet the agent often
 // starts before NATS, so start() resolves, the link reports disconnected with the reason,
-// and keeps dialing in the background with the same jittered backoff as a reconnect. We do
-// not use the client's waitOnFirstConnect for this because its connect() hides every
-// per-attempt error until it gives up, so /healthz could not say why we are not connected,
-// and an auth error would surface only after the second attempt.
-import { connect, errors } from '@nats-io/transport-node';
+// and keeps dialing in the background with the same backoff as a reconnect. We do not use
+// the client's waitOnFirstConnect for this because its connect() hides every per-attempt
+// error until it gives up, so /healthz could not say why we are not connected, and an auth
+// error would surface only after the second attempt.
+//
+// After the first connect the client reconnects by itself, through credential refusals too
+// (a server being reconfigured); the status log says why it is still down.
+import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { explainConnectError, isPermanentConnectError, natsConnectOptions, reconnectDelayOf, serverList } from './nats-connect-options.js';
+import type { NatsConnectSettings } from './nats-connect-options.js';
+import type { ReconnectDelay } from './nats-reconnect-delay.js';
+import { NatsStatusLog } from './nats-status-log.js';
+import type { NatsStatusCounters } from './nats-status-log.js';
 import { PublishError } from './snapshot-publisher.js';
 import type { PublisherStatus } from './snapshot-publisher.js';
 
-export interface NatsCredentials {
-  token?: string;
-  user?: string;
-  pass?: string;
-}
-
-export interface NatsLinkOptions {
-  /** One URL, a comma-separated list, or a list: nats://host:4222 */
-  servers: string | string[];
+export interface NatsLinkOptions extends Omit<NatsConnectSettings, 'name'> {
   /** Client name shown by the server's monitoring (connz), e.g. `fleetstat-agent/<node>`. */
   name?: string;
-  credentials?: NatsCredentials;
-  /** Base wait between connection attempts (default 2000 ms). */
-  reconnectTimeWaitMs?: number;
-  /** Random extra wait up to this much, so a thousand agents do not reconnect in step (default 1000 ms). */
-  reconnectJitterMs?: number;
-  /** Handshake time limit per attempt (default 5000 ms). */
-  connectTimeoutMs?: number;
-  /** Client PING period; a dead peer is noticed after about twice this (default 30000 ms). */
-  pingIntervalMs?: number;
+  /** Repeated connection problems are logged at most this often (default 60 s). */
+  logEveryMs?: number;
   logger?: Logger;
 }
 
@@ -52,15 +46,16 @@ export class NatsLink {
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private attempts = 0;
+  private readonly delay: ReconnectDelay;
+  private readonly statusLog: NatsStatusLog;
   private watcher: Promise<void> | undefined;
   private readonly upListeners = new Set<UpListener>();
 
   constructor(private readonly opts: NatsLinkOptions) {
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.servers = (Array.isArray(opts.servers) ? opts.servers : opts.servers.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean);
+    this.servers = serverList(opts.servers);
+    this.delay = reconnectDelayOf(opts);
+    this.statusLog = new NatsStatusLog({ logger: this.log, delay: this.delay, ...(opts.logEveryMs ? { logEveryMs: opts.logEveryMs } : {}) });
   }
 
   /** See the file comment. Idempotent: later calls return the first call's promise. */
@@ -84,7 +79,15 @@ export class NatsLink {
   }
 
   status(): PublisherStatus {
-    return this.up ? { connected: true } : { connected: false, lastError: this.lastError ?? 'not connected yet' };
+    if (!this.up) return { connected: false, lastError: this.statusLog.lastError() ?? this.lastError ?? 'not connected yet' };
+    // Connected, yet the server refuses what we publish or subscribe to: say so.
+    const refused = this.statusLog.lastError();
+    return refused ? { connected: true, lastError: refused } : { connected: true };
+  }
+
+  /** What the server refused and how often the link dropped, for /metrics. */
+  counters(): NatsStatusCounters {
+    return this.statusLog.counters();
   }
 
   /**
@@ -107,38 +110,28 @@ export class NatsLink {
     try {
       this.attach(await this.dial());
     } catch (err) {
-      if (isFatal(err)) {
+      if (isPermanentConnectError(err)) {
         this.fatal = this.connectError(err);
         this.lastError = this.fatal.message;
         throw this.fatal;
       }
-      this.lastError = `cannot reach NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
-      this.log.warn({ err: (err as Error).message }, 'NATS not reachable yet; retrying in the background');
+      this.dialFailed(err);
       this.scheduleRetry();
     }
   }
 
   private dial(): Promise<NatsConnection> {
-    this.attempts++;
-    const { credentials = {} } = this.opts;
-    return connect({
-      servers: this.servers,
-      name: this.opts.name,
-      ...(credentials.token !== undefined ? { token: credentials.token } : {}),
-      ...(credentials.user !== undefined ? { user: credentials.user, pass: credentials.pass } : {}),
-      timeout: this.opts.connectTimeoutMs ?? 5000,
-      pingInterval: this.opts.pingIntervalMs ?? 30_000,
-      // Once connected, never give up: an agent outlives any NATS outage.
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: this.opts.reconnectTimeWaitMs ?? 2000,
-      reconnectJitter: this.opts.reconnectJitterMs ?? 1000,
-    });
+    this.delay.attempting();
+    return connect(natsConnectOptions({ ...this.opts, name: this.opts.name ?? 'fleetstat-agent' }, this.delay));
+  }
+
+  private dialFailed(err: unknown): void {
+    this.lastError = `cannot reach NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
+    this.statusLog.dialFailed(this.lastError);
   }
 
   private scheduleRetry(): void {
     if (this.closePromise) return;
-    const base = this.opts.reconnectTimeWaitMs ?? 2000;
-    const jitter = Math.floor(Math.random() * ((this.opts.reconnectJitterMs ?? 1000) + 1));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.dial().then(
@@ -147,21 +140,20 @@ export class NatsLink {
             void nc.close(); // closed while dialing: nothing wants this connection
             return;
           }
-          this.log.info({ attempts: this.attempts }, 'connected to NATS');
           this.attach(nc);
         },
         (err: unknown) => {
-          if (isFatal(err)) {
+          if (isPermanentConnectError(err)) {
             this.fatal = this.connectError(err);
             this.lastError = this.fatal.message;
             this.log.error({ err: this.fatal.message }, 'NATS refused the connection; not retrying');
             return;
           }
-          this.lastError = `cannot reach NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
+          this.dialFailed(err);
           this.scheduleRetry();
         },
       );
-    }, base + jitter);
+    }, this.delay.wait());
     this.retryTimer.unref();
   }
 
@@ -169,7 +161,9 @@ export class NatsLink {
     this.nc = nc;
     this.up = true;
     this.lastError = undefined;
-    this.watcher = this.watch(nc).catch((err: unknown) => this.log.error({ err }, 'NATS status watcher failed'));
+    this.statusLog.connected(nc.getServer());
+    const following = this.statusLog.follow(nc).catch((err: unknown) => this.log.error({ err }, 'NATS status log failed'));
+    this.watcher = Promise.all([following, this.watch(nc).catch((err: unknown) => this.log.error({ err }, 'NATS status watcher failed'))]).then(() => undefined);
     this.notifyUp(nc);
   }
 
@@ -183,38 +177,27 @@ export class NatsLink {
     }
   }
 
-  /** Follows the client's status events; ends when the connection closes for good. */
+  /** Follows the client's status events for the link's state; ends when the connection closes for good. */
   private async watch(nc: NatsConnection): Promise<void> {
     const closed = nc.closed().then((err) => {
       this.up = false;
       if (err && !this.closePromise) {
-        // The client gave up (it only does so for auth errors with maxReconnectAttempts -1).
+        // The client gave up; with the options we give it that should not happen, but if it does nothing will reconnect.
         this.fatal = new PublishError(`NATS connection closed: ${err.message}`, { cause: err });
         this.lastError = this.fatal.message;
         this.log.error({ err: err.message }, 'NATS connection closed for good');
       }
     });
-    let outageLogged = false;
     for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
           this.up = false;
           this.lastError ??= `disconnected from ${s.server}`;
-          if (!outageLogged) this.log.warn({ server: s.server }, 'NATS disconnected; reconnecting');
-          outageLogged = true;
           break;
         case 'reconnect':
           this.up = true;
           this.lastError = undefined;
-          if (outageLogged) this.log.info({ server: s.server }, 'NATS reconnected');
-          outageLogged = false;
           this.notifyUp(nc);
-          break;
-        case 'error':
-          this.lastError = s.error.message;
-          break;
-        case 'ldm':
-          this.log.info({ server: s.server }, 'NATS server entering lame duck mode; will move to another');
           break;
         case 'close':
           this.up = false;
@@ -250,16 +233,6 @@ export class NatsLink {
   }
 
   private connectError(err: unknown): PublishError {
-    const e = err as Error;
-    return new PublishError(`NATS at ${this.servers.join(',')} refused the connection: ${e.message}`, { cause: err });
+    return new PublishError(explainConnectError(err, this.servers), { cause: err });
   }
-}
-
-/** Errors that another attempt cannot fix: credentials, a malformed URL or option, TLS. */
-function isFatal(err: unknown): boolean {
-  if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) return true;
-  if (err instanceof errors.InvalidArgumentError || err instanceof TypeError) return true;
-  const e = err as { message?: string; code?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code ?? '';
-  return /^(ERR_TLS|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code) || /\bTLS\b|certificate/i.test(e.message ?? '');
 }

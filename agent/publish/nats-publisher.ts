@@ -16,7 +16,7 @@ import { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { NatsLink } from './nats-link.js';
 import type { NatsLinkOptions } from './nats-link.js';
 import { PublishError, snapshotSubject } from './snapshot-publisher.js';
-import type { PublisherStatus, PublishResult, SnapshotPublisher } from './snapshot-publisher.js';
+import type { PublisherRefusals, PublisherStatus, PublishResult, SnapshotPublisher } from './snapshot-publisher.js';
 
 export interface NatsPublisherOptions extends Partial<NatsLinkOptions> {
   cluster: string;
@@ -70,16 +70,7 @@ export class NatsPublisher implements SnapshotPublisher {
       this.ownsLink = false;
     } else {
       if (!opts.servers || opts.servers.length === 0) throw new PublishError('NatsPublisher needs servers or a link');
-      this.link = new NatsLink({
-        servers: opts.servers,
-        name: opts.name ?? `fleetstat-agent/${opts.node}`,
-        credentials: opts.credentials,
-        reconnectTimeWaitMs: opts.reconnectTimeWaitMs,
-        reconnectJitterMs: opts.reconnectJitterMs,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        pingIntervalMs: opts.pingIntervalMs,
-        logger: this.log,
-      });
+      this.link = new NatsLink({ ...opts, servers: opts.servers, name: opts.name ?? `fleetstat-agent/${opts.node}`, logger: this.log });
       this.ownsLink = true;
     }
     this.subject = snapshotSubject(opts.cluster, opts.node);
@@ -122,6 +113,11 @@ export class NatsPublisher implements SnapshotPublisher {
   status(): PublisherStatus {
     const fatal = this.link.failure();
     return fatal ? { connected: false, lastError: fatal.message } : this.link.status();
+  }
+
+  refusals(): PublisherRefusals {
+    const c = this.link.counters();
+    return { auth: c.authErrors, permission: c.permissionViolations };
   }
 
   counters(): NatsPublisherCounters {

@@ -15,6 +15,13 @@ export interface PublisherStatus {
   lastError?: string;
 }
 
+export interface PublisherRefusals {
+  /** Credentials refused (while reconnecting; at start they end the agent). */
+  auth: number;
+  /** Publishes or subscriptions the server's permissions did not allow. */
+  permission: number;
+}
+
 export interface SnapshotPublisher {
   readonly transport: 'nats' | 'grpc' | 'memory';
   /**
@@ -25,6 +32,8 @@ export interface SnapshotPublisher {
   /** Rejects only on a time-out or a non-retryable error; never throws synchronously. */
   publish(snapshot: Snapshot): Promise<PublishResult>;
   status(): PublisherStatus;
+  /** What the server refused since start (NATS: bad credentials, subject permissions), for /metrics. */
+  refusals?(): PublisherRefusals;
   /** Flush what can be flushed within the time limit and disconnect. Safe to call twice. */
   shutdown(timeoutMs: number): Promise<void>;
 }

@@ -12,7 +12,7 @@ import { samplerFor } from '../agent-options.js';
 import type { Logger } from 'pino';
 import type { Sampler } from '../../agent/sampler/sampler.js';
 import { cliLogger } from '../logger.js';
-import type { NatsCredentials } from '../../agent/publish/nats-link.js';
+import type { NatsSecurity } from '../../agent/publish/nats-connect-options.js';
 import { VERSION } from '../version.js';
 import type { AgentFlags } from './agent.js';
 
@@ -20,14 +20,14 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-export async function runAgent(config: AgentConfig, flags: AgentFlags, credentials: NatsCredentials): Promise<void> {
+export async function runAgent(config: AgentConfig, flags: AgentFlags, natsSecurity: NatsSecurity): Promise<void> {
   const logger = cliLogger('fleetstat-agent');
   const sampler = samplerFor(config);
   const extras: Stoppable[] = [];
   let runner: AgentRunner | undefined;
   let http: RouteServer | undefined;
   try {
-    const publisher = await publisherFor(config, flags, credentials, sampler, logger, extras);
+    const publisher = await publisherFor(config, flags, natsSecurity, sampler, logger, extras);
     runner = new AgentRunner({ config, sampler, publisher: publisher.publisher, logger, version: VERSION, ...(publisher.detailAddress ? { detailAddress: publisher.detailAddress } : {}) });
     http = flags.listen ? new RouteServer(agentRoutes(runner, agentMetrics(runner, publisher.publisher), Date.now()), logger) : undefined;
     await runner.start();
@@ -47,7 +47,7 @@ export async function runAgent(config: AgentConfig, flags: AgentFlags, credentia
 async function publisherFor(
   config: AgentConfig,
   flags: AgentFlags,
-  credentials: NatsCredentials,
+  natsSecurity: NatsSecurity,
   sampler: Sampler,
   logger: Logger,
   extras: Stoppable[],
@@ -64,7 +64,7 @@ async function publisherFor(
       servers: flags.nats,
       jetstream: flags.jetstream === true,
       name: `fleetstat-agent/${config.node}`,
-      credentials,
+      ...natsSecurity,
       logger,
     });
     const responder = new NatsDetailResponder({ link: nats.link, cluster: config.cluster, node: config.node, source: sampler, logger });

@@ -15,14 +15,14 @@ import type { PodDirectory } from '../../collector/attribution/pod-directory.js'
 import { cliLogger } from '../logger.js';
 import { openHistory } from '../history-options.js';
 import { thresholdsOf } from '../alert-options.js';
-import type { NatsCredentials } from '../../agent/publish/nats-link.js';
+import type { NatsSecurity } from '../../agent/publish/nats-connect-options.js';
 import type { CollectorFlags } from './collector.js';
 
 interface Stoppable {
   stop(): Promise<void>;
 }
 
-export async function runCollector(flags: CollectorFlags, credentials: NatsCredentials): Promise<void> {
+export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecurity): Promise<void> {
   const logger = cliLogger('fleetstat-collector');
   const routes: { nats?: DetailClient; grpc?: DetailClient } = {};
   const stops: Stoppable[] = [];
@@ -55,7 +55,7 @@ export async function runCollector(flags: CollectorFlags, credentials: NatsCrede
       const { connectCollectorNats } = await import('../../collector/ingest/nats-connect.js');
       const { NatsIngest } = await import('../../collector/ingest/nats-ingest.js');
       const { NatsDetailClient } = await import('../../collector/detail/nats-detail-client.js');
-      const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector', credentials });
+      const connection = await connectCollectorNats({ servers: flags.nats, name: 'fleetstat-collector', ...natsSecurity, logger });
       // drain() waits for the server; if NATS is already gone (helm uninstall stops both) it
       // would wait forever, so give it a moment and then close.
       stops.push({

@@ -1,21 +1,22 @@
 // The collector's NATS connection, shared by the snapshot ingest and the detail client.
 // Unlike the agent, the collector fails fast when NATS cannot be reached at start (its
 // Deployment restarts it, and an operator sees the reason at once); once connected it
-// reconnects forever with jittered backoff, never closing after the client's default of
-// ten attempts.
+// reconnects forever with backoff, through credential refusals too, and the status log
+// says why it is down. Options are the agent's (nats-connect-options.ts).
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { NatsCredentials } from '../../agent/publish/nats-link.js';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { explainConnectError, natsConnectOptions, reconnectDelayOf, serverList } from '../../agent/publish/nats-connect-options.js';
+import type { NatsConnectSettings } from '../../agent/publish/nats-connect-options.js';
+import { NatsStatusLog } from '../../agent/publish/nats-status-log.js';
 
-export interface CollectorNatsOptions {
-  /** One URL, a comma-separated list, or a list. */
-  servers: string | string[];
+export interface CollectorNatsOptions extends Omit<NatsConnectSettings, 'name'> {
   /** Shown by the server's connz; default `fleetstat-collector`. */
   name?: string;
-  credentials?: NatsCredentials;
-  reconnectTimeWaitMs?: number;
-  reconnectJitterMs?: number;
-  connectTimeoutMs?: number;
+  /** Repeated connection problems are logged at most this often (default 60 s). */
+  logEveryMs?: number;
+  logger?: Logger;
 }
 
 export class CollectorNatsError extends Error {
@@ -23,20 +24,15 @@ export class CollectorNatsError extends Error {
 }
 
 export async function connectCollectorNats(opts: CollectorNatsOptions): Promise<NatsConnection> {
-  const servers = (Array.isArray(opts.servers) ? opts.servers : opts.servers.split(',')).map((s) => s.trim()).filter(Boolean);
-  const { credentials = {} } = opts;
+  const delay = reconnectDelayOf(opts);
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  let connection: NatsConnection;
   try {
-    return await connect({
-      servers,
-      name: opts.name ?? 'fleetstat-collector',
-      ...(credentials.token !== undefined ? { token: credentials.token } : {}),
-      ...(credentials.user !== undefined ? { user: credentials.user, pass: credentials.pass } : {}),
-      timeout: opts.connectTimeoutMs ?? 5000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: opts.reconnectTimeWaitMs ?? 2000,
-      reconnectJitter: opts.reconnectJitterMs ?? 1000,
-    });
+    connection = await connect(natsConnectOptions({ ...opts, name: opts.name ?? 'fleetstat-collector' }, delay));
   } catch (err) {
-    throw new CollectorNatsError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { cause: err });
+    throw new CollectorNatsError(`cannot connect: ${explainConnectError(err, serverList(opts.servers))}`, { cause: err });
   }
+  const statusLog = new NatsStatusLog({ logger, delay, ...(opts.logEveryMs ? { logEveryMs: opts.logEveryMs } : {}) });
+  statusLog.follow(connection).catch((err: unknown) => logger.error({ err }, 'NATS status log failed'));
+  return connection;
 }
