@@ -1,0 +1,77 @@
+// The exactness check's I/O: in a quiet moment, wait until the collector holds everything the
+// simulator delivered, read /api/v1/nodes, /api/v1/summary, /metrics and /api/v1/nodes again,
+// and verify them against the truth taken when the check began.
+
+import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
+import { getJson, parsePrometheus, valueOf } from '../../test/support/collector-child.js';
+import type { Delivered } from './fleet-sim.js';
+import type { CheckOutcome } from './verify.js';
+import { behind, consistent, verify } from './verify.js';
+
+export interface CheckRecord {
+  round: number;
+  /** Seconds since the soak started. */
+  t: number;
+  /** How long the check took. */
+  ms: number;
+  /** Nodes the collector had not caught up on when the check began, and after waiting. */
+  behindAtStart: number;
+  behindAtEnd: number;
+  /** False when the collector's state changed between the reads (the check then says nothing). */
+  consistent: boolean;
+  outcome?: CheckOutcome;
+  heapUsedBytes?: number;
+  metricsBytes?: number;
+}
+
+/** The /metrics lines the check reads; the rest (histograms, process metrics) is skipped unparsed. */
+const WANTED = /^(fleetstat_http_connections\{|fleetstat_nodes\{|fleetstat_collector_nodejs_heap_size_used_bytes )/;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function getText(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/**
+ * One check. `flush` resolves once NATS has every publish so far; `deadlineMs` is when the quiet
+ * part ends (publishing resumes): waiting for the collector to catch up stops there.
+ */
+export async function checkOnce(
+  base: string,
+  truth: ReadonlyMap<string, Delivered | undefined>,
+  flush: () => Promise<void>,
+  deadlineMs: number,
+  meta: { round: number; t: number },
+): Promise<CheckRecord> {
+  const started = Date.now();
+  await flush();
+  const nodesUrl = `${base}/api/v1/nodes`;
+  let a = await getJson<NodeView[]>(nodesUrl);
+  const behindAtStart = behind(a, truth);
+  let lag = behindAtStart;
+  while (lag > 0 && Date.now() < deadlineMs - 200) {
+    await sleep(50);
+    a = await getJson<NodeView[]>(nodesUrl);
+    lag = behind(a, truth);
+  }
+  for (let attempt = 0; ; attempt++) {
+    const summary = await getJson<SummaryView>(`${base}/api/v1/summary`);
+    const text = await getText(`${base}/metrics`);
+    const b = await getJson<NodeView[]>(nodesUrl);
+    const record: CheckRecord = { ...meta, ms: 0, behindAtStart, behindAtEnd: lag, consistent: consistent(a, b), metricsBytes: text.length };
+    if (!record.consistent && attempt < 2 && Date.now() < deadlineMs - 200) {
+      a = b; // a sweep turned a node stale between the reads: read again from here
+      continue;
+    }
+    if (record.consistent) {
+      const exposition = parsePrometheus(text.split('\n').filter((line) => WANTED.test(line)).join('\n'));
+      record.outcome = verify(truth, a, summary, exposition);
+      record.heapUsedBytes = valueOf(exposition, 'fleetstat_collector_nodejs_heap_size_used_bytes');
+    }
+    record.ms = Date.now() - started;
+    return record;
+  }
+}

@@ -1,0 +1,167 @@
+// One exactness check of the soak: the collector's views, fetched in a quiet moment, against
+// the simulator's truth. Pure: views and truth in, mismatches out.
+//
+// Exact by construction: every node's (epoch, seq) must be the newest snapshot the simulator
+// delivered; the node's status must follow the stale rule on the collector's own clock
+// (goodbye, or more than 3 intervals since lastSeen), and lastSeen must be when that snapshot
+// was sent (plus transit); the aggregates (/api/v1/summary, /metrics) must then equal the sums
+// of the truth's counts over exactly the nodes that are live. Two /api/v1/nodes reads around the
+// aggregate reads prove nothing changed in between (see consistent()).
+
+import { MISSED_INTERVALS_BEFORE_STALE } from '../../collector/state/node-registry.js';
+import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
+import type { Exposition } from '../../test/support/collector-child.js';
+import type { Delivered } from './fleet-sim.js';
+import { countKey } from './fleet-sim.js';
+
+export interface Mismatch {
+  kind: string;
+  node?: string;
+  detail: string;
+}
+
+export interface CheckOutcome {
+  nodes: number;
+  live: number;
+  stale: number;
+  httpConnections: number;
+  /** Largest lastSeen minus the time the simulator sent that snapshot (transit and queueing). */
+  maxReceiveLagMs: number;
+  mismatches: Mismatch[];
+  /** Mismatches by kind (mismatches itself keeps the first few). */
+  byKind: Record<string, number>;
+}
+
+const KEPT = 20;
+/** The view's age is taken a moment after the sweep that set the status. */
+const AGE_SLACK_MS = 50;
+
+/** Nodes that are behind the truth (the collector has not caught up yet), or undefined when none. */
+export function behind(view: readonly NodeView[], truth: ReadonlyMap<string, Delivered | undefined>): number {
+  const seen = new Map(view.map((n) => [n.name, n]));
+  let count = 0;
+  for (const [name, t] of truth) {
+    if (!t) continue;
+    const v = seen.get(name);
+    if (!v || v.epoch !== t.epoch || v.seq !== t.seq) count++;
+  }
+  return count;
+}
+
+/** True when the two reads show the same (epoch, seq, status) for every node: nothing happened between them. */
+export function consistent(a: readonly NodeView[], b: readonly NodeView[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((n, i) => {
+    const m = b[i]!;
+    return n.name === m.name && n.epoch === m.epoch && n.seq === m.seq && n.status === m.status;
+  });
+}
+
+export function verify(
+  truth: ReadonlyMap<string, Delivered | undefined>,
+  nodes: readonly NodeView[],
+  summary: SummaryView,
+  metrics: Exposition,
+): CheckOutcome {
+  const out: CheckOutcome = { nodes: nodes.length, live: 0, stale: 0, httpConnections: 0, maxReceiveLagMs: 0, mismatches: [], byKind: {} };
+  const miss = (kind: string, detail: string, node?: string): void => {
+    out.byKind[kind] = (out.byKind[kind] ?? 0) + 1;
+    if (out.mismatches.length < KEPT) out.mismatches.push({ kind, detail, ...(node ? { node } : {}) });
+  };
+  const expected = new Map<string, number>();
+  const liveTruth = new Map<string, Delivered>();
+  const viewed = new Set<string>();
+  for (const v of nodes) {
+    viewed.add(v.name);
+    const t = truth.get(v.name);
+    if (!t) {
+      miss('unknown node', `collector lists ${v.name}, which never delivered a snapshot`, v.name);
+      continue;
+    }
+    if (v.epoch !== t.epoch || v.seq !== t.seq) {
+      miss('wrong snapshot', `holds epoch ${v.epoch} seq ${v.seq}, newest delivered is epoch ${t.epoch} seq ${t.seq}`, v.name);
+      continue;
+    }
+    const lag = Date.parse(v.lastSeen) - t.firstSentMs;
+    out.maxReceiveLagMs = Math.max(out.maxReceiveLagMs, lag);
+    if (lag < -5) miss('lastSeen', `lastSeen ${v.lastSeen} is before the snapshot was sent (${new Date(t.firstSentMs).toISOString()})`, v.name);
+    const limitMs = MISSED_INTERVALS_BEFORE_STALE * v.intervalMs;
+    const ageMs = v.ageSeconds * 1000;
+    if (t.goodbye) {
+      if (v.status !== 'stale' || v.staleReason !== 'goodbye') miss('status', `said goodbye, shown ${v.status} (${v.staleReason ?? ''})`, v.name);
+    } else if (v.status === 'stale') {
+      if (v.staleReason !== 'missed_intervals') miss('status', `stale for ${v.staleReason ?? '?'} without a goodbye`, v.name);
+      else if (ageMs <= limitMs) miss('false stale', `stale at age ${ageMs} ms, limit ${limitMs} ms`, v.name);
+    } else if (ageMs > limitMs + AGE_SLACK_MS) {
+      miss('missed stale', `live at age ${ageMs} ms, limit ${limitMs} ms`, v.name);
+    }
+    if (v.status === 'live') {
+      out.live++;
+      liveTruth.set(v.name, t);
+      for (const [key, count] of t.counts) expected.set(key, (expected.get(key) ?? 0) + count);
+      out.httpConnections += t.total;
+      if (v.httpConnections !== t.total) miss('node total', `httpConnections ${v.httpConnections}, truth ${t.total}`, v.name);
+    } else {
+      out.stale++;
+      if (v.httpConnections !== 0) miss('node total', `stale but httpConnections ${v.httpConnections}`, v.name);
+    }
+  }
+  for (const [name, t] of truth) if (t && !viewed.has(name)) miss('missing node', `delivered epoch ${t.epoch} seq ${t.seq}, not listed`, name);
+
+  if (summary.nodes.live !== out.live || summary.nodes.stale !== out.stale) {
+    miss('summary nodes', `summary live ${summary.nodes.live} stale ${summary.nodes.stale}, nodes view live ${out.live} stale ${out.stale}`);
+  }
+  if (summary.httpConnections !== out.httpConnections) miss('summary total', `summary ${summary.httpConnections}, truth ${out.httpConnections}`);
+  const summaryCounts = new Map(summary.connections.map((c) => [countKey(c.port, c.direction, c.state), c.count]));
+  compareCounts('summary counts', summaryCounts, expected, miss);
+
+  compareMetrics(metrics, liveTruth, expected, out, miss);
+  return out;
+}
+
+function compareMetrics(
+  metrics: Exposition,
+  liveTruth: ReadonlyMap<string, Delivered>,
+  expected: ReadonlyMap<string, number>,
+  out: CheckOutcome,
+  miss: (kind: string, detail: string, node?: string) => void,
+): void {
+  const summed = new Map<string, number>();
+  const perNode = new Map<string, Map<string, number>>();
+  let live = -1;
+  let stale = -1;
+  for (const s of metrics.samples) {
+    if (s.name === 'fleetstat_nodes') {
+      if (s.labels['status'] === 'live') live = s.value;
+      if (s.labels['status'] === 'stale') stale = s.value;
+    }
+    if (s.name !== 'fleetstat_http_connections') continue;
+    const key = countKey(Number(s.labels['port']), s.labels['direction'] as 'inbound' | 'outbound', s.labels['state'] ?? '');
+    summed.set(key, (summed.get(key) ?? 0) + s.value);
+    const node = s.labels['node'] ?? '';
+    let counts = perNode.get(node);
+    if (!counts) perNode.set(node, (counts = new Map()));
+    counts.set(key, s.value);
+  }
+  if (live !== out.live || stale !== out.stale) miss('metrics nodes', `fleetstat_nodes live ${live} stale ${stale}, nodes view live ${out.live} stale ${out.stale}`);
+  compareCounts('metrics counts', summed, expected, miss);
+  for (const [node, counts] of perNode) {
+    const t = liveTruth.get(node);
+    if (!t) miss('metrics node', 'series for a node that is not live', node);
+    else compareCounts('metrics node counts', counts, t.counts, miss, node);
+  }
+  for (const [node, t] of liveTruth) if (t.total > 0 && !perNode.has(node)) miss('metrics node', 'live node without series', node);
+}
+
+function compareCounts(
+  kind: string,
+  got: ReadonlyMap<string, number>,
+  want: ReadonlyMap<string, number>,
+  miss: (kind: string, detail: string, node?: string) => void,
+  node?: string,
+): void {
+  for (const [key, count] of want) {
+    if (count !== 0 && got.get(key) !== count) miss(kind, `${key}: ${got.get(key) ?? 'absent'}, truth ${count}`, node);
+  }
+  for (const [key, count] of got) if (count !== 0 && !want.get(key)) miss(kind, `${key}: ${count}, truth 0`, node);
+}
