@@ -15,8 +15,8 @@ import type {
 } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { Direction, Table } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { isIpv4Mapped, formatIpv4 } from '../procfs/inet-address.js';
-import type { InetLineCursor } from '../procfs/proc-net-inet.js';
-import { scanInetTable } from '../procfs/proc-net-inet.js';
+import type { InetFamily } from '../procfs/proc-net-inet.js';
+import { InetLineCursor, scanInetTable } from '../procfs/proc-net-inet.js';
 import { scanUnixTable } from '../procfs/proc-net-unix.js';
 import type { TableName } from '../procfs/net-tables.js';
 import { INET_TABLES } from '../procfs/net-tables.js';
@@ -56,60 +56,43 @@ const STATES = TCP_MAX_STATE + 1;
 
 export function countNamespace(tables: NamespaceTables, options: CountOptions): NamespaceCounts {
   const stats = emptyScanStats();
-  const tcpTables = INET_TABLES.filter((t) => t.protocol === 'tcp');
-
-  // Pass 1: listeners, so pass 2 knows which local ports are served here.
+  const { httpPorts } = options;
+  // One pass over every table. Whether a TCP socket is inbound depends on listeners that may come
+  // later in the file (or in tcp6), so classification waits for the end of the pass: sockets
+  // touching no HTTP port are tallied by (local port, state) and count inbound only if their
+  // port listens; sockets touching an HTTP port are kept as a few numbers, with the offset of
+  // their remote address in the table's bytes for the top-remotes list.
   const listeners: Listener[] = [];
   const listening = new Set<number>();
-  for (const table of tcpTables) {
-    const buf = tables[table.name];
-    if (!buf) continue;
-    scanInetTable(buf, table.family, (line) => {
-      if (line.state !== TCP_LISTEN) return;
-      listening.add(line.localPort);
-      listeners.push({
-        address: line.localAddress(),
-        port: line.localPort,
-        acceptQueue: line.rxQueue,
-        http: options.httpPorts.has(line.localPort),
-      });
-    });
-  }
-
-  // Pass 2: every table's totals; TCP connections by (port, direction, state).
-  const counts = new Map<number, number>();
-  const remotes = new Map<number, TopRemotes>();
+  const byLocalPort = new Map<number, number>();
+  const deferred: Deferred[] = [];
   const totals: TableTotal[] = [];
-  const classify = (line: InetLineCursor): void => {
-    if (line.state === TCP_LISTEN) return;
-    const inboundHttp = listening.has(line.localPort) && options.httpPorts.has(line.localPort);
-    let key: number;
-    if (inboundHttp || (listening.has(line.localPort) && !options.httpPorts.has(line.remotePort))) {
-      key = connectionKey(line.localPort, Direction.DIRECTION_INBOUND, line.state);
-    } else if (options.httpPorts.has(line.remotePort)) {
-      key = connectionKey(line.remotePort, Direction.DIRECTION_OUTBOUND, line.state);
-    } else return;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    if (!options.httpPorts.has(keyPort(key))) return;
-    const remoteKey = portDirectionKey(key);
-    let top = remotes.get(remoteKey);
-    if (!top) remotes.set(remoteKey, (top = new TopRemotes()));
-    top.add(remoteAddressOf(line));
-  };
 
   for (const table of INET_TABLES) {
     const buf = tables[table.name];
     if (!buf) continue;
     const byState = new Array<number>(STATES).fill(0);
+    const isTcp = table.protocol === 'tcp';
+    const held: number[] = [];
     scanInetTable(
       buf,
       table.family,
       (line) => {
         byState[line.state < STATES ? line.state : 0]!++;
-        if (table.protocol === 'tcp') classify(line);
+        if (!isTcp) return;
+        if (line.state === TCP_LISTEN) {
+          listening.add(line.localPort);
+          listeners.push({ address: line.localAddress(), port: line.localPort, acceptQueue: line.rxQueue, http: httpPorts.has(line.localPort) });
+        } else if (httpPorts.has(line.localPort) || httpPorts.has(line.remotePort)) {
+          held.push(line.localPort, line.remotePort, line.state, line.remoteHexStart);
+        } else {
+          const key = line.localPort * STATES + line.state;
+          byLocalPort.set(key, (byLocalPort.get(key) ?? 0) + 1);
+        }
       },
       stats,
     );
+    if (held.length > 0) deferred.push({ buf, family: table.family, held });
     byState.forEach((count, state) => {
       if (count > 0) totals.push({ table: TABLE_ENUM[table.name], state, count });
     });
@@ -121,13 +104,50 @@ export function countNamespace(tables: NamespaceTables, options: CountOptions): 
     if (count > 0) totals.push({ table: Table.TABLE_UNIX, state: 0, count });
   }
 
+  const counts = new Map<number, number>();
+  const add = (key: number, n: number): void => void counts.set(key, (counts.get(key) ?? 0) + n);
+  for (const [key, n] of byLocalPort) {
+    const port = Math.floor(key / STATES);
+    if (listening.has(port)) add(connectionKey(port, Direction.DIRECTION_INBOUND, key % STATES), n);
+  }
+  const remotes = new Map<number, TopRemotes>();
+  for (const { buf, family, held } of deferred) {
+    const cursor = new InetLineCursor(family);
+    cursor.buf = buf;
+    for (let i = 0; i < held.length; i += 4) {
+      const localPort = held[i]!;
+      const remotePort = held[i + 1]!;
+      const state = held[i + 2]!;
+      let key: number;
+      if (listening.has(localPort) && (httpPorts.has(localPort) || !httpPorts.has(remotePort))) {
+        key = connectionKey(localPort, Direction.DIRECTION_INBOUND, state);
+      } else if (httpPorts.has(remotePort)) {
+        key = connectionKey(remotePort, Direction.DIRECTION_OUTBOUND, state);
+      } else continue;
+      add(key, 1);
+      if (!httpPorts.has(keyPort(key))) continue;
+      const remoteKey = portDirectionKey(key);
+      let top = remotes.get(remoteKey);
+      if (!top) remotes.set(remoteKey, (top = new TopRemotes()));
+      cursor.remoteHexStart = held[i + 3]!;
+      top.add(remoteAddressOf(cursor));
+    }
+  }
+
   return {
-    ports: portCountsOf(counts, options.httpPorts),
+    ports: portCountsOf(counts, httpPorts),
     listeners: listeners.sort((a, b) => a.port - b.port || (a.address < b.address ? -1 : 1)),
     topRemotes: topRemotesOf(remotes, options.topK),
     totals,
     stats,
   };
+}
+
+/** One table's sockets that touch an HTTP port: (local port, remote port, state, remote address offset) in fours. */
+interface Deferred {
+  buf: Uint8Array;
+  family: InetFamily;
+  held: number[];
 }
 
 function portCountsOf(counts: Map<number, number>, httpPorts: ReadonlySet<number>): PortCount[] {
