@@ -117,6 +117,13 @@ describe('pod attribution from the Kubernetes watch', () => {
     expect(summary.httpConnections).toBe(5 + 3 + 4 + 2 + 1);
     expect(summary.connections.find((c) => c.port === 8080)).toMatchObject({ direction: 'inbound', count: 2 });
     expect(summary.connections.some((c) => c.port === 9999 || c.port === 10256)).toBe(false);
+
+    // The node's per-namespace detail judges HTTP the same way as the totals.
+    const node = await get<{ namespacesDetail: { inode: number; connections: { port: number; direction: string; count: number }[] }[] }>('/api/v1/nodes/kind-worker');
+    const byInode = new Map(node.namespacesDetail.map((ns) => [ns.inode, ns.connections.map((c) => `${c.port}/${c.direction}=${c.count}`)]));
+    expect(byInode.get(4026532003)).toEqual(['8080/inbound=2']);
+    expect(byInode.get(4026531001)).toEqual([]);
+    expect(byInode.get(4026532002)).toEqual(['80/inbound=5', '80/outbound=4', '443/inbound=3']);
   });
 
   it('exports workload series, and pod series when asked', async () => {

@@ -5,6 +5,8 @@ import { tcpStateName } from '../../agent/procfs/tcp-states.js';
 import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import type { FleetState } from '../fleet-state.js';
 import type { NodeRecord, NodeStatus } from '../state/node-registry.js';
+import { namespaceHttpCounts } from '../state/node-summary.js';
+import type { PodDirectory } from '../attribution/pod-directory.js';
 
 export type DirectionName = 'inbound' | 'outbound';
 
@@ -29,6 +31,8 @@ export interface NodeView {
   epoch: number;
   seq: number;
   lastSeen: string;
+  /** The agent's clock when it sampled: ordering only, but a skewed node clock shows here. */
+  agentTime: string;
   ageSeconds: number;
   intervalMs: number;
   httpConnections: number;
@@ -67,6 +71,7 @@ export function nodeView(record: NodeRecord, nowMs: number): NodeView {
     epoch: s.epoch,
     seq: s.seq,
     lastSeen: new Date(record.lastSeenMs).toISOString(),
+    agentTime: new Date(s.agentTimeMs).toISOString(),
     ageSeconds: Math.max(0, (nowMs - record.lastSeenMs) / 1000),
     intervalMs: s.intervalMs,
     httpConnections: record.status === 'live' ? record.summary.httpTotal : 0,
@@ -81,7 +86,7 @@ export function nodesView(state: FleetState): NodeView[] {
 }
 
 /** One node with its connections, listeners and namespaces (as the agent reported them). */
-export function nodeDetailView(record: NodeRecord, nowMs: number): Record<string, unknown> {
+export function nodeDetailView(record: NodeRecord, nowMs: number, pods: PodDirectory): Record<string, unknown> {
   return {
     ...nodeView(record, nowMs),
     connections: connectionViews(record.summary.http),
@@ -92,9 +97,7 @@ export function nodeDetailView(record: NodeRecord, nowMs: number): Record<string
       pidCount: ns.pidCount,
       processName: ns.processName,
       cgroup: ns.cgroup,
-      connections: ns.ports
-        .filter((p) => p.http)
-        .map((p) => ({ port: p.port, direction: directionName(p.direction), state: tcpStateName(p.state), count: p.count })),
+      connections: connectionViews(namespaceHttpCounts(ns, record.name, pods)),
       topRemotes: ns.topRemotes.map((r) => ({ port: r.port, direction: directionName(r.direction), remotes: r.remotes, other: r.other })),
     })),
     parse: record.snapshot.parse,

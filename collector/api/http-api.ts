@@ -73,7 +73,7 @@ export class HttpApi {
     if (path.startsWith('/api/v1/nodes/')) {
       const record = state.registry.get(decodeURIComponent(path.slice('/api/v1/nodes/'.length)));
       if (!record) throw new HttpError(404, 'no such node');
-      return nodeDetailView(record, state.now());
+      return nodeDetailView(record, state.now(), state.pods);
     }
     if (path === '/api/v1/pods') return this.needPods(() => podViews(state));
     if (path === '/api/v1/workloads') return this.needPods(() => workloadViews(state));

@@ -36,20 +36,15 @@ export function summarize(snapshot: Snapshot, directory: PodDirectory = NO_PODS)
   const listeners = new Map<number, ListenerSummary>();
   let httpTotal = 0;
   for (const ns of snapshot.namespaces) {
-    const { owner, portOwners } = ownersOf(ns, snapshot.node, directory);
-    for (const p of ns.ports) {
-      const inbound = p.direction === Direction.DIRECTION_INBOUND;
-      const podUid = owner ?? (inbound ? portOwners.get(p.port) : undefined);
-      if (!p.http && !(inbound && portOwners.has(p.port))) continue;
-      const key = connectionKey(p.port, p.direction, p.state);
-      add(http, key, p.count);
-      httpTotal += p.count;
+    forEachHttpCount(ns, snapshot.node, directory, (key, count, podUid) => {
+      add(http, key, count);
+      httpTotal += count;
       if (podUid !== undefined) {
         let counts = pods.get(podUid);
         if (!counts) pods.set(podUid, (counts = new Map()));
-        add(counts, key, p.count);
+        add(counts, key, count);
       }
-    }
+    });
     for (const l of ns.listeners) {
       const entry = listeners.get(l.port) ?? { sockets: 0, acceptQueue: 0 };
       entry.sockets++;
@@ -58,6 +53,28 @@ export function summarize(snapshot: Snapshot, directory: PodDirectory = NO_PODS)
     }
   }
   return { http, httpTotal, pods, listeners, namespaces: snapshot.namespaces.length };
+}
+
+/** One namespace's HTTP counts by connectionKey, judged as summarize judges them (for a node's detail view). */
+export function namespaceHttpCounts(ns: NetworkNamespace, node: string, directory: PodDirectory): Map<number, number> {
+  const counts = new Map<number, number>();
+  forEachHttpCount(ns, node, directory, (key, count) => add(counts, key, count));
+  return counts;
+}
+
+/** The namespace's port counts that are HTTP: flagged by the agent, or inbound on a port a pod names HTTP. */
+function forEachHttpCount(
+  ns: NetworkNamespace,
+  node: string,
+  directory: PodDirectory,
+  visit: (key: number, count: number, podUid: string | undefined) => void,
+): void {
+  const { owner, portOwners } = ownersOf(ns, node, directory);
+  for (const p of ns.ports) {
+    const inbound = p.direction === Direction.DIRECTION_INBOUND;
+    if (!p.http && !(inbound && portOwners.has(p.port))) continue;
+    visit(connectionKey(p.port, p.direction, p.state), p.count, owner ?? (inbound ? portOwners.get(p.port) : undefined));
+  }
 }
 
 /** The pod owning a namespace (a pod's own), and the owners of named HTTP ports in it. */
