@@ -57,8 +57,11 @@ export function tlsFailureHint(details: string): string | undefined {
   if (/certificate required|peer did not return a certificate/i.test(details)) {
     return 'the server requires a client certificate (--grpc-cert/--grpc-key)';
   }
-  if (/self[- ]signed|unable to (?:verify|get)|unknown ca|certificate chain/i.test(details)) {
-    return "the server's certificate is not signed by the CA given (--grpc-ca), or the server does not trust ours";
+  if (/alert (?:unknown ca|bad certificate|certificate unknown)/i.test(details)) {
+    return 'the server does not accept our certificate (--grpc-cert is not signed by a CA it trusts)';
+  }
+  if (/self[- ]signed|unable to (?:verify|get)|certificate chain/i.test(details)) {
+    return "the server's certificate is not signed by the CA given (--grpc-ca)";
   }
   if (/Hostname\/IP does not match/i.test(details)) return "the server's certificate does not name the address dialled";
   if (/wrong version number|packet length too long/i.test(details)) return 'one side speaks TLS and the other plaintext';

@@ -98,9 +98,10 @@ export class GrpcPublisher implements SnapshotPublisher {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
   private refusedLogged = false;
-  /** Failed attempts since the last accepted stream, and when the last one was logged. */
+  /** Failed attempts since the last accepted stream, and the last one logged (when, and why). */
   private failedAttempts = 0;
   private lastRetryLogMs = -Infinity;
+  private lastRetryReason: string | undefined;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private startPromise: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -255,6 +256,7 @@ export class GrpcPublisher implements SnapshotPublisher {
     this.refusedLogged = false;
     this.failedAttempts = 0;
     this.lastRetryLogMs = -Infinity;
+    this.lastRetryReason = undefined;
     this.logger.info({ address: this.options.address }, 'connected to collector');
     this.startWaiter?.resolve();
     const pending = this.pending;
@@ -357,11 +359,15 @@ export class GrpcPublisher implements SnapshotPublisher {
     this.reconnectTimer.unref();
   }
 
-  /** Why reconnecting keeps failing, at most once per RETRY_LOG_WINDOW_MS (a TLS failure says so). */
+  /**
+   * Why reconnecting keeps failing: at once when the reason changes (collector down, then back
+   * with a certificate we do not trust), otherwise at most once per RETRY_LOG_WINDOW_MS.
+   */
   private logStillFailing(reason: string, retryInMs: number): void {
     const now = Date.now();
-    if (now - this.lastRetryLogMs < RETRY_LOG_WINDOW_MS) return;
+    if (reason === this.lastRetryReason && now - this.lastRetryLogMs < RETRY_LOG_WINDOW_MS) return;
     this.lastRetryLogMs = now;
+    this.lastRetryReason = reason;
     this.logger.warn({ address: this.options.address, reason, failedAttempts: this.failedAttempts, retryInMs }, 'cannot reach the collector; retrying');
   }
 

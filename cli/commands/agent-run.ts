@@ -14,6 +14,7 @@ import type { Sampler } from '../../agent/sampler/sampler.js';
 import { cliLogger } from '../logger.js';
 import type { NatsSecurity } from '../../agent/publish/nats-connect-options.js';
 import { VERSION } from '../version.js';
+import { agentDetailTlsOf, agentGrpcTlsOf, usableTls } from '../tls-options.js';
 import type { AgentFlags } from './agent.js';
 
 interface Stoppable {
@@ -73,11 +74,15 @@ async function publisherFor(
     publisher = nats;
   } else {
     const { GrpcPublisher } = await import('../../agent/publish/grpc-publisher.js');
-    publisher = new GrpcPublisher({ address: flags.grpc ?? '', logger });
+    const { grpcChannelCredentials, grpcServerCredentials } = await import('../../agent/grpc/grpc-tls.js');
+    // Certificate files are read now: one that cannot be used stops the agent before it starts.
+    const channelCredentials = usableTls(() => grpcChannelCredentials(agentGrpcTlsOf(flags)));
+    const detailCredentials = flags.detailListen ? usableTls(() => grpcServerCredentials(agentDetailTlsOf(flags))) : undefined;
+    publisher = new GrpcPublisher({ address: flags.grpc ?? '', credentials: channelCredentials, logger });
     if (flags.detailListen) {
       const { GrpcDetailServer } = await import('../../agent/detail/grpc-detail-server.js');
       const listen = flags.detailListen;
-      const server = new GrpcDetailServer({ address: formatHostPort(listen.host, listen.port), source: sampler, node: config.node, logger });
+      const server = new GrpcDetailServer({ address: formatHostPort(listen.host, listen.port), source: sampler, node: config.node, ...(detailCredentials ? { credentials: detailCredentials } : {}), logger });
       detailAddress = flags.detailAddress ?? formatHostPort(listen.host, listen.port);
       startDetail = async () => void (await server.start());
       extras.push({ stop: () => server.shutdown(5000) });

@@ -11,12 +11,14 @@ import { parseListenAddress, parseNatsUrls, parseTargetAddress } from '../addres
 import { UsageError } from '../usage-error.js';
 import type { NatsCredentialFlags } from '../nats-credentials.js';
 import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
+import type { AgentTlsFlags } from '../tls-options.js';
+import { addAgentTlsOptions, agentGrpcTlsOf } from '../tls-options.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
 
 type Format = 'json' | 'proto';
 
-export interface AgentFlags extends SamplingFlags, NatsCredentialFlags {
+export interface AgentFlags extends SamplingFlags, NatsCredentialFlags, AgentTlsFlags {
   once?: boolean;
   format: Format;
   nats?: string;
@@ -28,7 +30,7 @@ export interface AgentFlags extends SamplingFlags, NatsCredentialFlags {
 }
 
 export function registerAgent(program: Command): void {
-  addNatsCredentialOptions(addSamplingOptions(program.command('agent').description('sample this node and publish snapshots')))
+  addAgentTlsOptions(addNatsCredentialOptions(addSamplingOptions(program.command('agent').description('sample this node and publish snapshots'))))
     .option('--nats <urls>', 'publish to NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))
     .option('--jetstream', 'with --nats: publish through JetStream (de-duplicated, kept for collector restarts)')
     .option('--grpc <host:port>', "publish to a collector's gRPC IngestService", argParser(parseTargetAddress))
@@ -46,6 +48,7 @@ export function registerAgent(program: Command): void {
       if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
       if (flags.detailListen && !flags.grpc) throw new UsageError('--detail-listen is for --grpc (over NATS, detail requests use NATS)');
       if (flags.detailAddress && !flags.detailListen) throw new UsageError('--detail-address needs --detail-listen');
+      if (agentGrpcTlsOf(flags) && !flags.grpc) throw new UsageError('--grpc-ca, --grpc-cert and --grpc-key are for --grpc');
       const credentials = natsCredentialsOf(flags);
       return (await import('./agent-run.js')).runAgent(config, flags, credentials);
     });

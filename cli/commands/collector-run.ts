@@ -16,6 +16,9 @@ import { cliLogger } from '../logger.js';
 import { openHistory } from '../history-options.js';
 import { thresholdsOf } from '../alert-options.js';
 import type { NatsSecurity } from '../../agent/publish/nats-connect-options.js';
+import { BearerAuth } from '../../collector/api/bearer-auth.js';
+import { apiTokenOf } from '../api-token.js';
+import { collectorDetailTlsOf, collectorGrpcTlsOf, httpTlsOf, usableTls } from '../tls-options.js';
 import type { CollectorFlags } from './collector.js';
 
 interface Stoppable {
@@ -24,6 +27,11 @@ interface Stoppable {
 
 export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecurity): Promise<void> {
   const logger = cliLogger('fleetstat-collector');
+  // Every secret and certificate is read before anything starts: a bad one exits 2, naming its file.
+  const token = apiTokenOf(flags);
+  const auth = token ? new BearerAuth(token) : undefined;
+  const httpTls = httpTlsOf(flags);
+  const grpcSecurity = flags.grpc ? await grpcSecurityOf(flags, auth) : undefined;
   const routes: { nats?: DetailClient; grpc?: DetailClient } = {};
   const stops: Stoppable[] = [];
   const readiness: (() => boolean)[] = [];
@@ -44,6 +52,8 @@ export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecu
     cluster: flags.cluster,
     logger,
     maxSnapshotBytes: flags.maxSnapshotBytes,
+    ...(auth ? { auth } : {}),
+    ...(httpTls ? { tls: httpTls } : {}),
     detail: new RouteDetailClient((node): IngestTransport | undefined => collector.state.registry.get(node)?.transport, routes),
   });
   let started = false;
@@ -73,7 +83,7 @@ export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecu
       publishAlert = (change) => connection.publish(alertSubject, JSON.stringify({ type: change.type, ...change.alert }));
       await ingest.start();
     }
-    if (flags.grpc) {
+    if (flags.grpc && grpcSecurity) {
       const { GrpcIngestServer } = await import('../../collector/ingest/grpc-ingest.js');
       const { GrpcDetailClient } = await import('../../collector/detail/grpc-detail-client.js');
       const { addQueryService } = await import('../../collector/api/grpc-query.js');
@@ -82,14 +92,18 @@ export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecu
         ingest: collector.state,
         // Above ingest's own limit, so a snapshot just over it is counted as too_large there.
         maxMessageBytes: 2 * flags.maxSnapshotBytes + 16,
+        credentials: grpcSecurity.server,
+        serverOptions: grpcSecurity.serverOptions,
         logger,
       });
       addQueryService(server.server, collector);
       const port = await server.start();
-      logger.info({ grpc: formatHostPort(flags.grpc.host, port) }, 'gRPC IngestService and QueryService listening');
+      logger.info({ grpc: formatHostPort(flags.grpc.host, port), tls: grpcSecurity.tls }, 'gRPC IngestService and QueryService listening');
       stops.unshift({ stop: () => server.shutdown(5000) });
       const detail = new GrpcDetailClient({
         resolveAddress: (node) => collector.state.registry.get(node)?.snapshot.detailAddress || undefined,
+        credentials: grpcSecurity.detail,
+        channelOptions: grpcSecurity.detailOptions,
         logger,
       });
       stops.push({ stop: async () => detail.close() });
@@ -103,6 +117,22 @@ export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecu
     for (const s of stops) await s.stop().catch(() => undefined);
     await collector.stop();
   }
+}
+
+/** TLS for the gRPC server and the calls to agents' DetailService, and the token QueryService asks for. */
+async function grpcSecurityOf(flags: CollectorFlags, auth: BearerAuth | undefined) {
+  const { grpcChannelCredentials, grpcChannelOptions, grpcServerCredentials } = await import('../../agent/grpc/grpc-tls.js');
+  const { bearerInterceptor } = await import('../../collector/api/grpc-bearer-auth.js');
+  const serverTls = collectorGrpcTlsOf(flags);
+  const detailTls = collectorDetailTlsOf(flags);
+  return {
+    tls: serverTls ? (serverTls.clientCa ? 'mutual' : 'server') : 'off',
+    server: usableTls(() => grpcServerCredentials(serverTls)),
+    // IngestService is guarded by (mutual) TLS; QueryService answers only with the API token.
+    serverOptions: auth ? { interceptors: [bearerInterceptor(auth, '/fleetstat.v1.QueryService/')] } : {},
+    detail: usableTls(() => grpcChannelCredentials(detailTls)),
+    detailOptions: grpcChannelOptions(detailTls),
+  };
 }
 
 /** One watch of pods (and EndpointSlices) for the whole cluster; fails fast without RBAC. */

@@ -11,10 +11,14 @@ import type { HistoryFlags } from '../history-options.js';
 import { addHistoryOptions } from '../history-options.js';
 import type { AlertFlags } from '../alert-options.js';
 import { addAlertOptions } from '../alert-options.js';
+import type { ApiTokenFlags } from '../api-token.js';
+import { addApiTokenOption } from '../api-token.js';
+import type { CollectorGrpcTlsFlags, HttpTlsFlags } from '../tls-options.js';
+import { addCollectorGrpcTlsOptions, addHttpTlsOptions, collectorGrpcTlsOf } from '../tls-options.js';
 import type { NatsCredentialFlags } from '../nats-credentials.js';
 import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 
-export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags, AlertFlags {
+export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags, AlertFlags, CollectorGrpcTlsFlags, HttpTlsFlags, ApiTokenFlags {
   cluster: string;
   nats?: string;
   jetstream?: boolean;
@@ -33,7 +37,8 @@ export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags, Alert
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,252}$/;
 
 export function registerCollector(program: Command): void {
-  addAlertOptions(addHistoryOptions(addNatsCredentialOptions(program.command('collector'))))
+  const api = 'file holding the bearer token for /api/v1/*, /metrics and QueryService';
+  addApiTokenOption(addHttpTlsOptions(addCollectorGrpcTlsOptions(addAlertOptions(addHistoryOptions(addNatsCredentialOptions(program.command('collector')))))), api)
     .description('aggregate agents\' snapshots and serve the cluster view (HTTP API, /metrics, gRPC)')
     .option('--cluster <name>', 'cluster name (NATS subjects fleetstat.v1.<cluster>.*)', argParser(parseName), 'default')
     .option('--nats <urls>', 'subscribe to snapshots on NATS, e.g. nats://nats:4222', argParser(parseNatsUrls))
@@ -52,6 +57,7 @@ export function registerCollector(program: Command): void {
       if ((flags.kubeApi || flags.podMetrics) && !flags.kubernetes) throw new UsageError('--kube-api and --pod-metrics need --kubernetes');
       if (!flags.nats && !flags.grpc) throw new UsageError('give --nats URL and/or --grpc HOST:PORT: the collector needs a way to receive snapshots');
       if (flags.jetstream && !flags.nats) throw new UsageError('--jetstream needs --nats');
+      if (collectorGrpcTlsOf(flags) && !flags.grpc) throw new UsageError('--grpc-tls-cert and --grpc-tls-key are for --grpc');
       const credentials = natsCredentialsOf(flags);
       return (await import('./collector-run.js')).runCollector(flags, credentials);
     });

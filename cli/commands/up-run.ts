@@ -16,18 +16,25 @@ import { openHistory } from '../history-options.js';
 import { thresholdsOf } from '../alert-options.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../write-out.js';
+import { BearerAuth } from '../../collector/api/bearer-auth.js';
+import { apiTokenOf } from '../api-token.js';
+import { httpTlsOf } from '../tls-options.js';
 import type { UpFlags } from './up.js';
 
 export async function runUp(flags: UpFlags): Promise<void> {
   const config = agentConfigOf(flags);
   // A person watches this terminal: only warnings and errors go to stderr by default.
   const logger = cliLogger('fleetstat-up', 'warn');
+  const token = apiTokenOf(flags);
+  const tls = httpTlsOf(flags);
   const sampler = samplerFor(config);
   const history = await openHistory(flags, logger);
   const collector = new Collector({
     cluster: config.cluster,
     logger,
     detail: new LocalDetailClient(config.node, sampler),
+    ...(token ? { auth: new BearerAuth(token) } : {}),
+    ...(tls ? { tls } : {}),
     ...(flags.alerts ? { alerts: new SurgeDetector({ thresholds: thresholdsOf(flags) }), alertsEveryMs: flags.alertEvery ?? config.intervalMs } : {}),
     ...(history ? { history, historyEveryMs: Math.min(config.intervalMs, 10_000) } : {}),
   });
@@ -39,13 +46,15 @@ export async function runUp(flags: UpFlags): Promise<void> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     const address = await collector.start(flags.listen.host, flags.listen.port);
-    const base = `http://${formatHostPort(address.address, address.port)}`;
+    const base = `${collector.http.server.scheme}://${formatHostPort(address.address, address.port)}`;
+    // How the CLI reaches this API: the same token file (never the token) and, for HTTPS, a CA to trust.
+    const access = `${flags.apiTokenFile ? ` --api-token-file ${flags.apiTokenFile}` : ''}${tls ? ' --ca <CA of --tls-cert>' : ''}`;
     await runner.start();
     await writeOut(
       `fleetstat up: node ${config.node}, every ${config.intervalMs} ms, netns ${config.netns}, HTTP ports ${config.httpPorts.join(',')}\n` +
         `  API      ${base}/api/v1/summary  ${base}/api/v1/nodes  ${base}/api/v1/connections?port=80\n` +
         `  metrics  ${base}/metrics\n` +
-        `  CLI      fleetstat top --collector ${base}   fleetstat connections --collector ${base} --port 80\n`,
+        `  CLI      fleetstat top --collector ${base}${access}   fleetstat connections --collector ${base}${access} --port 80\n`,
     );
     for (let n = 0; !stop.signal.aborted && (flags.count === undefined || n < flags.count); n++) {
       await waitForSample(runner, n + 1, config.intervalMs * 3, stop.signal);

@@ -10,14 +10,19 @@ import type { HistoryFlags } from '../history-options.js';
 import { addHistoryOptions } from '../history-options.js';
 import type { AlertFlags } from '../alert-options.js';
 import { addAlertOptions } from '../alert-options.js';
+import type { ApiTokenFlags } from '../api-token.js';
+import { addApiTokenOption } from '../api-token.js';
+import type { HttpTlsFlags } from '../tls-options.js';
+import { addHttpTlsOptions } from '../tls-options.js';
 
-export interface UpFlags extends SamplingFlags, HistoryFlags, AlertFlags {
+export interface UpFlags extends SamplingFlags, HistoryFlags, AlertFlags, HttpTlsFlags, ApiTokenFlags {
   listen: HostPort;
   count?: number;
 }
 
 export function registerUp(program: Command): void {
-  addAlertOptions(addHistoryOptions(addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed"))))
+  const up = addAlertOptions(addHistoryOptions(addSamplingOptions(program.command('up').description("run a collector and this machine's agent together, no server needed"))));
+  addApiTokenOption(addHttpTlsOptions(up), 'file holding the bearer token for /api/v1/* and /metrics')
     .option('--listen <host:port>', 'collector HTTP API and /metrics', argParser(parseListenAddress), parseListenAddress('127.0.0.1:7470'))
     .option('--count <n>', 'stop after this many intervals', argParser(parsePositive))
     .action(async (flags: UpFlags) => (await import('./up-run.js')).runUp(flags));

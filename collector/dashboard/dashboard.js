@@ -16,9 +16,54 @@ let range = '1h';
 let refreshes = 0;
 
 class NotAvailable extends Error {}
+class Unauthorized extends Error {}
+
+// A collector started with --api-token-file answers 401 until the page sends its token. The token
+// lives in this tab's sessionStorage (gone when the tab closes) and travels only in a header.
+const TOKEN_KEY = 'fleetstat.apiToken';
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null; // storage switched off: the prompt comes back on every load
+  }
+}
+
+function authHeaders() {
+  const token = storedToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+function askForToken() {
+  const form = document.getElementById('token-form');
+  document.getElementById('token-note').textContent = storedToken() ? 'that token was refused' : '';
+  if (form.hidden) {
+    form.hidden = false;
+    document.getElementById('token-input').focus();
+  }
+}
+
+document.getElementById('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = document.getElementById('token-input');
+  const token = input.value.trim();
+  if (!token) return;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // keep going: this refresh still fails without storage, and says so
+  }
+  input.value = '';
+  event.target.hidden = true;
+  refresh().catch((err) => {
+    if (err instanceof Unauthorized) askForToken(); // other errors: the loop reports them on its next turn
+  });
+});
 
 async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const res = await fetch(path, { headers: { accept: 'application/json', ...authHeaders() } });
+  if (res.status === 401) throw new Unauthorized(`${path}: 401`);
   // 404: this collector predates the endpoint; 501: it has it, switched off.
   if (res.status === 404 || res.status === 501) throw new NotAvailable(`${path}: ${res.status}`);
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
@@ -81,6 +126,12 @@ async function loop() {
     await refresh();
     error.hidden = true;
   } catch (err) {
+    if (err instanceof Unauthorized) {
+      error.hidden = true;
+      askForToken();
+      setTimeout(loop, REFRESH_MS);
+      return;
+    }
     // Keep the last good view on screen; say why it is not updating.
     error.textContent = `cannot reach the collector: ${err.message}`;
     error.hidden = false;
