@@ -14,11 +14,12 @@ export interface CliResult {
 }
 
 /** Runs fleetstat in this process's namespace; a non-zero exit is returned, not thrown. */
-export async function fleetstat(args: readonly string[], opts: { encoding?: 'utf8' } = {}): Promise<CliResult> {
+export async function fleetstat(args: readonly string[], opts: { encoding?: 'utf8'; env?: Record<string, string> } = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [FLEETSTAT_BIN, ...args], {
       maxBuffer: 512 * 1024 * 1024,
       encoding: opts.encoding ?? 'utf8',
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
