@@ -16,4 +16,11 @@ describe('parseDuration', () => {
       expect(() => parseDuration(bad)).toThrow(/invalid duration/);
     }
   });
+
+  // Regression (fuzzing): "6000000000h" was 2.16e16 ms, past exact integers, and 400 digits were Infinity.
+  it('rejects a duration past 2^53 ms rather than returning an inexact or infinite one', () => {
+    expect(parseDuration('2000000000h')).toBe(7_200_000_000_000_000);
+    expect(() => parseDuration('6000000000h')).toThrow(/duration "6000000000h" is too long/);
+    expect(() => parseDuration(`${'9'.repeat(400)}s`)).toThrow(/is too long/);
+  });
 });

@@ -10,5 +10,7 @@ export function parseDuration(text: string): number {
     const unit = /[a-z]+$/.exec(part)?.[0] ?? '';
     ms += Number(part.slice(0, part.length - unit.length)) * (UNIT_MS[unit] ?? 0);
   }
+  // Past 2^53 ms (285,000 years) sums and comparisons go wrong, and enough digits make Infinity.
+  if (!Number.isSafeInteger(Math.round(ms))) throw new Error(`duration "${text.slice(0, 40)}" is too long`);
   return Math.round(ms);
 }
