@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryStoreOptions } from './history-store.js';
 import { HistoryStore } from './history-store.js';
 import { HistoryStoreError } from './history-errors.js';
+import type { Resolution } from './rollup.js';
+import { bucketOf } from './rollup.js';
+import { readSeriesSteps } from './rollup-reader.js';
 import type { SamplePoint } from './series-key.js';
 
 const T0 = Date.UTC(2024, 0, 1); // on a minute and an hour boundary
@@ -44,11 +48,17 @@ function openStore(clock: { now: number }, options: HistoryStoreOptions = {}): H
   return store;
 }
 
-function rows(store: HistoryStore, table: 'rollup_minute' | 'rollup_hour', node?: string): StoredRow[] {
-  return store.database.prepare(`SELECT s.node, s.port, s.state, r.bucket, r.min_value AS min, r.max_value AS max,
-      r.sum_value AS sum, r.samples AS count, r.last_value AS last
-    FROM series s JOIN ${table} r ON r.series_id = s.id
-    WHERE (? IS NULL OR s.node = ?) ORDER BY s.node, s.port, s.state, r.bucket`).all(node ?? null, node ?? null) as StoredRow[];
+/** Stored rollups through the store's reader (minutes from packed hours and rows alike), in key then time order. */
+function rows(store: HistoryStore, resolution: Resolution, node?: string): StoredRow[] {
+  const out: StoredRow[] = [];
+  const where = node === undefined ? { sql: '1', params: [] } : { sql: 's.node = ?', params: [node] };
+  readSeriesSteps(store.database, resolution, where, bucketOf(T0 - DAY, resolution), bucketOf(T0 + 10 * DAY, resolution), (key, steps) => {
+    for (const s of steps) {
+      out.push({ node: key.node, port: key.port, state: key.state, bucket: bucketOf(s.t, resolution), min: s.min, max: s.max, sum: s.sum, count: s.count, last: s.last });
+    }
+  });
+  const text = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return out.sort((a, b) => text(a.node, b.node) || a.port - b.port || text(a.state, b.state) || a.bucket - b.bucket);
 }
 
 const point = (node: string, value: number, port = 80, state = 'ESTABLISHED'): SamplePoint =>
@@ -89,23 +99,23 @@ describe('HistoryStore rollups', () => {
     store.flush();
 
     // The first minute by hand: i = 0..5 give a = 0, 7, 3, 10, 6, 2.
-    expect(strip(rows(store, 'rollup_minute', 'a')[0] as StoredRow)).toEqual({ bucket: T0 / MIN, min: 0, max: 10, sum: 28, count: 6, last: 2 });
-    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
-    expect(rows(store, 'rollup_minute', 'b').map(strip)).toEqual(expectedRollups(b, MIN));
-    expect(rows(store, 'rollup_hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
-    expect(rows(store, 'rollup_hour', 'b').map(strip)).toEqual(expectedRollups(b, HOUR));
+    expect(strip(rows(store, 'minute', 'a')[0] as StoredRow)).toEqual({ bucket: T0 / MIN, min: 0, max: 10, sum: 28, count: 6, last: 2 });
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
+    expect(rows(store, 'minute', 'b').map(strip)).toEqual(expectedRollups(b, MIN));
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
+    expect(rows(store, 'hour', 'b').map(strip)).toEqual(expectedRollups(b, HOUR));
     // Cluster-wide rows are rollups of the per-sample sums, not sums of the nodes' rollups.
-    expect(rows(store, 'rollup_minute', '*').map(strip)).toEqual(expectedRollups(cluster, MIN));
-    expect(rows(store, 'rollup_hour', '*').map(strip)).toEqual(expectedRollups(cluster, HOUR));
-    expect(rows(store, 'rollup_hour', 'a')).toHaveLength(3);
-    expect(rows(store, 'rollup_minute', 'a')).toHaveLength(121);
+    expect(rows(store, 'minute', '*').map(strip)).toEqual(expectedRollups(cluster, MIN));
+    expect(rows(store, 'hour', '*').map(strip)).toEqual(expectedRollups(cluster, HOUR));
+    expect(rows(store, 'hour', 'a')).toHaveLength(3);
+    expect(rows(store, 'minute', 'a')).toHaveLength(121);
   });
 
   it('adds points with the same key in one sample', () => {
     const store = openStore({ now: T0 });
     store.recordSample(T0, [point('a', 2), point('a', 3)]);
     store.flush();
-    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 5, sum: 5, count: 1, last: 5 }]);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 5, sum: 5, count: 1, last: 5 }]);
   });
 
   it('records 0 for a series that vanished, then stops writing it', () => {
@@ -116,17 +126,63 @@ describe('HistoryStore rollups', () => {
     store.recordSample(T0 + 90_000, [point('b', 1)]); // still absent, within zeroFillMs
     store.recordSample(T0 + 3 * MIN, [point('b', 1)]); // absent for zeroFillMs: forgotten, nothing written
     store.flush();
-    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual([
       { bucket: T0 / MIN, min: 0, max: 4, sum: 4, count: 2, last: 0 },
       { bucket: T0 / MIN + 1, min: 0, max: 0, sum: 0, count: 1, last: 0 },
     ]);
     // The cluster's port-80 series kept b's count throughout.
-    expect(rows(store, 'rollup_minute', '*').map((r) => [r.min, r.max, r.last])).toEqual([[1, 5, 1], [1, 1, 1], [1, 1, 1]]);
+    expect(rows(store, 'minute', '*').map((r) => [r.min, r.max, r.last])).toEqual([[1, 5, 1], [1, 1, 1], [1, 1, 1]]);
     expect(store.stats.zeroFilled).toBe(2);
   });
 });
 
 describe('HistoryStore persistence and retention', () => {
+  it('packs finished hours into blobs, exactly, and merges a late sample into a sealed hour', () => {
+    const dir = tempDir();
+    const clock = { now: T0 };
+    const store = openStore(clock, { dir, zeroFillMs: 2 * MIN });
+    const a: Array<[number, number]> = [];
+    for (let i = 0; i < 3 * 360; i++) { // 3 h at a 10 s interval, a non-trivial pattern
+      const t = T0 + i * 10_000;
+      const v = (i * 37) % 101 + (i % 360 === 0 ? 5000 : 0);
+      a.push([t, v]);
+      store.recordSample(t, [point('a', v)]);
+    }
+    store.flush();
+    const count = (table: string): number => (store.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    // Two hours ended more than the grace (zeroFill + 1 min) ago; the third ended 2 min ago.
+    clock.now = T0 + 3 * HOUR + 2 * MIN;
+    while (store.seal() > 0);
+    expect(store.stats.sealedRows).toBe(2 * 2 * 60); // a and the cluster, two hours
+    expect(count('rollup_minute_packed')).toBe(2 * 2);
+    expect(count('rollup_minute')).toBe(2 * 60);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
+
+    // A sample for a sealed minute: read merged at once, packed into the blob by the next seal.
+    // Written last, it is its buckets' last, as with any upsert.
+    store.recordSample(T0 + 5_000, [point('a', 7000)]);
+    store.flush();
+    const late: Array<[number, number]> = [...a.slice(0, 6), [T0 + 5_000, 7000], ...a.slice(6)];
+    const lateHour: Array<[number, number]> = [...a.slice(0, 360), [T0 + 5_000, 7000], ...a.slice(360)];
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
+    while (store.seal() > 0);
+    expect(count('rollup_minute_packed')).toBe(2 * 2);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
+    store.close();
+    const reopened = openStore(clock, { dir });
+    expect(rows(reopened, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
+    expect(rows(reopened, 'hour', 'a').map(strip)).toEqual(expectedRollups(lateHour, HOUR));
+  });
+
+  it('refuses a database in the pre-release layout with a clear message', () => {
+    const dir = tempDir();
+    const old = new Database(join(dir, 'history.db'));
+    old.pragma('user_version = 1');
+    old.close();
+    expect(() => HistoryStore.open({ dir })).toThrow(/pre-release schema 1.*move it away or delete it/);
+  });
+
   it('keeps history across close and reopen on the same dir, and keeps merging into it', () => {
     const dir = tempDir();
     const clock = { now: T0 };
@@ -137,11 +193,11 @@ describe('HistoryStore persistence and retention', () => {
     first.close(); // safe twice
 
     const second = openStore(clock, { dir });
-    expect(rows(second, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 9, sum: 14, count: 2, last: 9 }]);
+    expect(rows(second, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 5, max: 9, sum: 14, count: 2, last: 9 }]);
     // a was non-zero before the restart and is absent after it: it still gets its 0.
     second.recordSample(T0 + 20_000, [point('b', 1)]);
     second.flush();
-    expect(rows(second, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 0, max: 9, sum: 14, count: 3, last: 0 }]);
+    expect(rows(second, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 0, max: 9, sum: 14, count: 3, last: 0 }]);
     expect(second.database.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 
@@ -152,26 +208,26 @@ describe('HistoryStore persistence and retention', () => {
     store.recordSample(T0 + 10 * MIN, [point('old', 1)]); // a series whose rows all expire
     for (const t of [cutoffMinute - 2 * MIN, cutoffMinute - MIN, cutoffMinute, cutoffMinute + MIN]) store.recordSample(t, [point('a', 1)]);
     store.flush();
-    expect(rows(store, 'rollup_hour', 'old')).toHaveLength(1);
+    expect(rows(store, 'hour', 'old')).toHaveLength(1);
 
     // Now is 30 s into the minute at the cutoff: that minute still holds samples inside the
     // window and stays; the two before it and "old"'s go (each with the cluster's row: x2).
     clock.now = cutoffMinute + 1 * DAY + 30_000;
     expect(store.prune()).toEqual({ minuteRows: 2 * 3, hourRows: 0, series: 0 });
-    expect(rows(store, 'rollup_minute', 'a').map((r) => r.bucket)).toEqual([cutoffMinute / MIN, cutoffMinute / MIN + 1]);
-    expect(rows(store, 'rollup_hour', 'old')).toHaveLength(1);
+    expect(rows(store, 'minute', 'a').map((r) => r.bucket)).toEqual([cutoffMinute / MIN, cutoffMinute / MIN + 1]);
+    expect(rows(store, 'hour', 'old')).toHaveLength(1);
     // Three days after T0's hour ended, that hour goes, and "old" with it (it has no rows left);
     // the minute retention has by then passed a's last two minutes.
     clock.now = T0 + HOUR + 3 * DAY;
     expect(store.prune()).toEqual({ minuteRows: 2 * 2, hourRows: 2 * 1, series: 1 });
-    expect(rows(store, 'rollup_hour', 'old')).toEqual([]);
-    expect(rows(store, 'rollup_minute', 'a')).toEqual([]);
-    expect(rows(store, 'rollup_hour', 'a').map((r) => r.bucket)).toEqual([(cutoffMinute - HOUR) / HOUR, cutoffMinute / HOUR]);
+    expect(rows(store, 'hour', 'old')).toEqual([]);
+    expect(rows(store, 'minute', 'a')).toEqual([]);
+    expect(rows(store, 'hour', 'a').map((r) => r.bucket)).toEqual([(cutoffMinute - HOUR) / HOUR, cutoffMinute / HOUR]);
     expect(store.stats.prunedSeries).toBe(1);
     // A pruned series comes back cleanly when it reports again.
     store.recordSample(clock.now, [point('old', 2)]);
     store.flush();
-    expect(rows(store, 'rollup_minute', 'old').map((r) => r.last)).toEqual([2]);
+    expect(rows(store, 'minute', 'old').map((r) => r.last)).toEqual([2]);
   });
 });
 
@@ -187,7 +243,7 @@ describe('HistoryStore batching and bad input', () => {
     expect(store.stats.points).toBe(10_000);
     // 1000 s span 17 minutes and 1 hour, for 10 nodes and the cluster.
     expect(store.stats.rowsWritten).toBe(11 * (17 + 1));
-    expect(rows(store, 'rollup_minute', 'node-3').reduce((n, r) => n + r.count, 0)).toBe(1000);
+    expect(rows(store, 'minute', 'node-3').reduce((n, r) => n + r.count, 0)).toBe(1000);
   });
 
   it('flushes by itself once flushPoints samples are pending', () => {
@@ -218,8 +274,8 @@ describe('HistoryStore batching and bad input', () => {
     store.database.exec('ALTER TABLE rollup_hour_away RENAME TO rollup_hour');
     store.recordSample(T0 + 1000, [point('a', 5)]);
     expect(store.flush()).toBe(true);
-    expect(rows(store, 'rollup_minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
-    expect(rows(store, 'rollup_hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
   });
 
   it('rejects and counts garbage, never throws', () => {
@@ -244,7 +300,7 @@ describe('HistoryStore batching and bad input', () => {
     expect(store.stats.rejected.bad_input).toBe(2);
 
     store.flush();
-    expect(rows(store, 'rollup_minute').map((r) => [r.node, r.last])).toEqual([['*', 2], ['ok', 2]]);
+    expect(rows(store, 'minute').map((r) => [r.node, r.last])).toEqual([['*', 2], ['ok', 2]]);
     store.close();
     expect(store.recordSample(T0, [point('a', 1)])).toMatchObject({ accepted: 0, rejected: 1 });
     expect(store.stats.rejected.closed).toBe(1);

@@ -9,9 +9,14 @@ import type { HistoryStore } from './history-store.js';
 import type { Resolution } from './rollup.js';
 import { BUCKET_MS, bucketOf } from './rollup.js';
 import type { SeriesCondition } from './rollup-reader.js';
-import { compareKeys, readSeriesSteps } from './rollup-reader.js';
+import { compareKeys, readSeriesSteps, seriesKeyLookup, StepReader } from './rollup-reader.js';
+import type { ReportBy } from './report-kind.js';
+import { REPORT_KIND_CODE, REPORT_SERIES_SQL } from './report-kind.js';
 import type { SeriesKey } from './series-key.js';
 import { CLUSTER_NODE } from './series-key.js';
+import { topByPeak } from './top-by-peak.js';
+
+export type { ReportBy } from './report-kind.js';
 
 /**
  * Which series to return. A given field must match exactly. Left out: `node` matches every real
@@ -57,13 +62,11 @@ export interface SeriesResult {
   series: Array<{ key: SeriesKey; points: StepPoint[] }>;
 }
 
-export type ReportBy = 'node' | 'port' | 'pod' | 'workload';
-
 export interface ReportQuery {
   /** Duration in ms before now (the CLI's `--since 7d`). */
   since: number;
   by: ReportBy;
-  /** Top N by peak; all rows when left out. */
+  /** Top N by peak; all rows when left out. With N, only about N series are read (top-by-peak.ts). */
   limit?: number;
   /** The user's limit for timeToLimit. */
   limitValue?: number;
@@ -84,15 +87,8 @@ export interface Report {
 
 /** A chart can't use more; a range that needs more steps must take a larger step. */
 export const MAX_POINTS_PER_SERIES = 10_000;
-const MINUTE_REPORT_MAX_MS = 2 * 86_400_000;
-
-/** Which series each report groups by: every row is one stored series, so peaks are exact. */
-const REPORT_SERIES: Record<ReportBy, string> = {
-  node: `s.node <> '${CLUSTER_NODE}' AND s.namespace = '' AND s.pod = '' AND s.workload = ''`,
-  port: `s.node = '${CLUSTER_NODE}' AND s.namespace = '' AND s.pod = '' AND s.workload = ''`,
-  pod: `s.node <> '${CLUSTER_NODE}' AND s.pod <> ''`,
-  workload: `s.node = '${CLUSTER_NODE}' AND s.pod = '' AND s.workload <> ''`,
-};
+const DAY_MS = 86_400_000;
+const MINUTE_REPORT_MAX_MS = 2 * DAY_MS;
 
 export function querySeries(store: HistoryStore, query: SeriesQuery): SeriesResult {
   const { from, to, stepMs } = query;
@@ -120,28 +116,42 @@ export function querySeries(store: HistoryStore, query: SeriesQuery): SeriesResu
 
 export function queryReport(store: HistoryStore, query: ReportQuery): Report {
   if (!Number.isFinite(query.since) || query.since <= 0) throw new HistoryQueryError('report since must be a positive duration');
-  if (!(query.by in REPORT_SERIES)) throw new HistoryQueryError(`report by must be node, port, pod or workload, not ${String(query.by)}`);
+  if (!(query.by in REPORT_SERIES_SQL)) throw new HistoryQueryError(`report by must be node, port, pod or workload, not ${String(query.by)}`);
   if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit > 0)) throw new HistoryQueryError('report limit must be a positive integer');
   if (query.limitValue !== undefined && !Number.isFinite(query.limitValue)) throw new HistoryQueryError('report limitValue must be a number');
   const nowMs = store.now();
   const resolution: Resolution = query.resolution ??
     (query.since <= MINUTE_REPORT_MAX_MS && query.since <= store.retention.minutes ? 'minute' : 'hour');
   const fromBucket = bucketOf(nowMs - query.since, resolution);
+  const toBucket = bucketOf(nowMs, resolution);
   store.flush();
-  const rows: ReportRow[] = [];
+  const db = store.database;
   const options = query.limitValue === undefined ? { nowMs } : { nowMs, limit: query.limitValue };
-  readSeriesSteps(store.database, resolution, { sql: REPORT_SERIES[query.by], params: [] },
-    fromBucket, bucketOf(nowMs, resolution),
+  const from = fromBucket * BUCKET_MS[resolution];
+  // Highest peak first; equal peaks in key order so output is stable.
+  const compare = (a: ReportRow, b: ReportRow): number => b.peak - a.peak || compareKeys(a, b);
+  if (query.limit !== undefined) {
+    const reader = new StepReader(db, resolution, fromBucket, toBucket);
+    const keyOf = seriesKeyLookup(db);
+    const rows = topByPeak(db, {
+      kind: REPORT_KIND_CODE[query.by], fromDay: Math.floor(from / DAY_MS), toDay: Math.floor(nowMs / DAY_MS), limit: query.limit, compare,
+      evaluate: (id) => {
+        const key = keyOf(id);
+        if (!key) return undefined; // a day peak outliving its series (retention)
+        const stats = capacityStats(reader.read(id), options);
+        return stats ? { ...key, ...stats } : undefined;
+      },
+    });
+    return { by: query.by, resolution, from, to: nowMs, rows };
+  }
+  const rows: ReportRow[] = [];
+  readSeriesSteps(db, resolution, { sql: REPORT_SERIES_SQL[query.by], params: [] }, fromBucket, toBucket,
     (key, steps) => {
       const stats = capacityStats(steps, options);
       if (stats) rows.push({ ...key, ...stats });
     });
-  // Highest peak first; equal peaks in key order so output is stable.
-  rows.sort((a, b) => b.peak - a.peak || compareKeys(a, b));
-  return {
-    by: query.by, resolution, from: fromBucket * BUCKET_MS[resolution], to: nowMs,
-    rows: query.limit === undefined ? rows : rows.slice(0, query.limit),
-  };
+  rows.sort(compare);
+  return { by: query.by, resolution, from, to: nowMs, rows };
 }
 
 function filterCondition(filter: SeriesFilter): SeriesCondition {

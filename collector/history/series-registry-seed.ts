@@ -13,11 +13,11 @@ interface Row extends SeriesKey {
 
 export function openSeriesRegistry(db: Database, holdMs: number, nowMs: number): SeriesRegistry {
   const registry = new SeriesRegistry(holdMs);
-  // SQLite returns the bare column last_value from the row holding MAX(bucket).
-  const rows = db.prepare(`SELECT s.node, s.port, s.direction, s.state, s.namespace, s.pod, s.workload,
-      MAX(r.bucket) AS bucket, r.last_value
-    FROM series s CROSS JOIN rollup_minute r ON r.series_id = s.id
-    WHERE r.bucket >= ? GROUP BY s.id`).all(bucketOf(nowMs - holdMs, 'minute')) as Row[];
+  // Recent minutes are still rows (the sealer leaves the last zeroFillMs alone). SQLite returns
+  // the bare column last_value from the row holding MAX(bucket).
+  const rows = db.prepare(`SELECT s.node, s.port, s.direction, s.state, s.namespace, s.pod, s.workload, r.bucket, r.last_value
+    FROM (SELECT series_id, MAX(bucket) AS bucket, last_value FROM rollup_minute WHERE bucket >= ? GROUP BY series_id) r
+    JOIN series s ON s.id = r.series_id`).all(bucketOf(nowMs - holdMs, 'minute')) as Row[];
   for (const row of rows) {
     if (row.last_value <= 0) continue;
     const handle = registry.internKey({

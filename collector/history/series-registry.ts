@@ -19,6 +19,10 @@ export interface SeriesHandle {
   /** Row id in `series`; trusted only while `rowEpoch` equals the writer's epoch. */
   rowId: number;
   rowEpoch: number;
+  /** What the database holds, as the writer last wrote it (valid with rowId): series.last_hour and the day's peak. */
+  writtenHour: number;
+  peakDay: number;
+  peakMax: number;
   lastSeenMs: number;
   /** Dropped from the registry; a handle still pointing here must look its series up again. */
   forgotten: boolean;
@@ -80,7 +84,10 @@ export class SeriesRegistry {
   }
 
   private add(id: string, key: SeriesKey): SeriesHandle {
-    const handle: SeriesHandle = { key, cluster: undefined, rowId: 0, rowEpoch: -1, lastSeenMs: -Infinity, forgotten: false, stamp: 0, value: 0 };
+    const handle: SeriesHandle = {
+      key, cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -Infinity,
+      lastSeenMs: -Infinity, forgotten: false, stamp: 0, value: 0,
+    };
     this.byKey.set(id, handle);
     return handle;
   }
