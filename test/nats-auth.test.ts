@@ -137,7 +137,7 @@ describe('NATS nkey and creds (JWT) credentials', () => {
 
     const stranger = await agentFailure(['--nats', nats.url, '--nats-nkey-file', writeFile(dir, 'stranger.nk', makeNkeyUser().seed)]);
     expect(stranger?.code).toBe(1);
-    expect(stranger?.stderr).toMatch(/refused the credentials: .*Authorization Violation/i);
+    expect(stranger?.stderr).toMatch(/refused the connection: Authorization Violation \(check the NATS credentials\)/i);
     const garbage = await agentFailure(['--nats', nats.url, '--nats-nkey-file', writeFile(dir, 'garbage.nk', 'SUNOTASEED')]);
     expect(garbage?.code).toBe(2);
     expect(garbage?.stderr).toMatch(/does not hold an nkey user seed/);
@@ -154,7 +154,7 @@ describe('NATS nkey and creds (JWT) credentials', () => {
 
     const foreign = await agentFailure(['--nats', nats.url, '--nats-creds-file', writeFile(dir, 'foreign.creds', await (await makeOperatorSetup()).creds('x'))]);
     expect(foreign?.code).toBe(1);
-    expect(foreign?.stderr).toMatch(/refused the credentials: .*Authorization Violation/i);
+    expect(foreign?.stderr).toMatch(/refused the connection: Authorization Violation \(check the NATS credentials\)/i);
     const notCreds = await agentFailure(['--nats', nats.url, '--nats-creds-file', writeFile(dir, 'not.creds', 'hello\n')]);
     expect(notCreds?.code).toBe(2);
     expect(notCreds?.stderr).toMatch(/is not a NATS \.creds file/);

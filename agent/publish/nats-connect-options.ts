@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { credsAuthenticator, errors, nkeyAuthenticator } from '@nats-io/transport-node';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { ReconnectDelay } from './nats-reconnect-delay.js';
+import { probeNatsTls } from './nats-tls-probe.js';
 
 /** At most one kind: a user and password, a token, an nkey seed file or a creds file. */
 export interface NatsCredentials {
@@ -120,14 +121,28 @@ export function isPermanentConnectError(err: unknown): boolean {
   return isTlsError(err);
 }
 
+/**
+ * A first connect that timed out over TLS is looked into (nats-tls-probe.ts): a server that
+ * refused our client certificate turns the time-out into the TLS error it really is.
+ */
+export async function diagnoseConnectError(err: unknown, settings: Pick<NatsConnectSettings, 'servers' | 'tls'>): Promise<unknown> {
+  const tls = settings.tls;
+  if (!(err instanceof errors.TimeoutError) || !tls || !Object.values(tls).some(Boolean)) return err;
+  for (const server of serverList(settings.servers).slice(0, 3)) {
+    const reason = await probeNatsTls(server, tls);
+    if (reason) return new errors.ConnectionError(`the server ended the TLS session: ${reason}`, { cause: err });
+  }
+  return err;
+}
+
 /** The start-up error a person reads: who refused what, and what to check. */
 export function explainConnectError(err: unknown, servers: string[]): string {
   const message = (err as Error).message;
   const at = `NATS at ${servers.join(',')}`;
   if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) {
-    return `${at} refused the credentials: ${message}`;
+    return `${at} refused the connection: ${message} (check the NATS credentials)`;
   }
-  if (isTlsError(err)) return `TLS with ${at} failed: ${message} (check --nats-ca-file and the server certificate's names)`;
+  if (isTlsError(err)) return `TLS with ${at} failed: ${message} (check --nats-ca-file, --nats-cert-file/--nats-key-file, and the names in the server's certificate)`;
   return `${at} refused the connection: ${message}`;
 }
 

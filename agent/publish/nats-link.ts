@@ -18,7 +18,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { explainConnectError, isPermanentConnectError, natsConnectOptions, reconnectDelayOf, serverList } from './nats-connect-options.js';
+import { diagnoseConnectError, explainConnectError, isPermanentConnectError, natsConnectOptions, reconnectDelayOf, serverList } from './nats-connect-options.js';
 import type { NatsConnectSettings } from './nats-connect-options.js';
 import type { ReconnectDelay } from './nats-reconnect-delay.js';
 import { NatsStatusLog } from './nats-status-log.js';
@@ -109,7 +109,8 @@ export class NatsLink {
   private async firstAttempt(): Promise<void> {
     try {
       this.attach(await this.dial());
-    } catch (err) {
+    } catch (dialError) {
+      const err = await diagnoseConnectError(dialError, this.opts);
       if (isPermanentConnectError(err)) {
         this.fatal = this.connectError(err);
         this.lastError = this.fatal.message;

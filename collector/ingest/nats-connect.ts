@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { explainConnectError, natsConnectOptions, reconnectDelayOf, serverList } from '../../agent/publish/nats-connect-options.js';
+import { diagnoseConnectError, explainConnectError, natsConnectOptions, reconnectDelayOf, serverList } from '../../agent/publish/nats-connect-options.js';
 import type { NatsConnectSettings } from '../../agent/publish/nats-connect-options.js';
 import { NatsStatusLog } from '../../agent/publish/nats-status-log.js';
 
@@ -29,7 +29,8 @@ export async function connectCollectorNats(opts: CollectorNatsOptions): Promise<
   let connection: NatsConnection;
   try {
     connection = await connect(natsConnectOptions({ ...opts, name: opts.name ?? 'fleetstat-collector' }, delay));
-  } catch (err) {
+  } catch (dialError) {
+    const err = await diagnoseConnectError(dialError, opts);
     throw new CollectorNatsError(`cannot connect: ${explainConnectError(err, serverList(opts.servers))}`, { cause: err });
   }
   const statusLog = new NatsStatusLog({ logger, delay, ...(opts.logEveryMs ? { logEveryMs: opts.logEveryMs } : {}) });
