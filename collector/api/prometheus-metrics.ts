@@ -1,57 +1,29 @@
-// /metrics: the fleet's connection gauges computed at scrape time from FleetState (O(answer)),
+// /metrics: the fleet's connection gauges computed at scrape time from FleetState (O(answer);
+// the per-node ones as text, fleet-gauges-text.ts),
 // the ingest counters, and the process's own metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FleetState } from '../fleet-state.js';
 import type { SurgeDetector } from '../alerts/surge-detector.js';
 import { ALERT_KINDS } from '../alerts/alert-types.js';
-import type { ListenerSummary } from '../state/node-summary.js';
 import { connectionLabels } from './fleet-views.js';
+import { fleetGaugesText } from './fleet-gauges-text.js';
 import { livePodCounts } from '../attribution/pod-views.js';
 
+/** prom-client's registry with the per-node gauges appended as text (see fleet-gauges-text.ts). */
+class FleetRegistry extends Registry {
+  constructor(private readonly state: FleetState) {
+    super();
+  }
+
+  override async metrics(): Promise<string> {
+    return `${await super.metrics()}\n${fleetGaugesText(this.state)}`;
+  }
+}
+
 export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; alerts?: SurgeDetector } = {}): Registry {
-  const registry = new Registry();
+  const registry = new FleetRegistry(state);
   collectDefaultMetrics({ register: registry, prefix: 'fleetstat_collector_' });
-
-  new Gauge({
-    name: 'fleetstat_http_connections',
-    help: 'HTTP connections (not listeners) on live nodes, by node, port, TCP state and direction.',
-    labelNames: ['node', 'port', 'state', 'direction'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const record of state.registry.records()) {
-        if (record.status !== 'live') continue;
-        for (const [key, count] of record.summary.http) {
-          this.set({ node: record.name, ...connectionLabels(key) }, count);
-        }
-      }
-    },
-  });
-
-  // Each gauge fills itself in its own collect(): prom-client serializes a metric right after
-  // collecting it, so one filled by another's collect() would show the previous scrape.
-  const listenerGauge = (name: string, help: string, value: (l: ListenerSummary) => number): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['node', 'port'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const record of state.registry.records()) {
-          if (record.status !== 'live') continue;
-          for (const [port, l] of record.summary.listeners) this.set({ node: record.name, port }, value(l));
-        }
-      },
-    });
-  };
-  listenerGauge('fleetstat_listeners', 'Listening TCP sockets on live nodes, by node and port.', (l) => l.sockets);
-  listenerGauge(
-    'fleetstat_listen_accept_queue',
-    'Connections completed but not yet accepted, summed over the listening sockets of a port on live nodes.',
-    (l) => l.acceptQueue,
-  );
 
   new Gauge({
     name: 'fleetstat_nodes',
@@ -62,18 +34,6 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; 
       const { live, stale } = state.registry.statusCounts();
       this.set({ status: 'live' }, live);
       this.set({ status: 'stale' }, stale);
-    },
-  });
-
-  new Gauge({
-    name: 'fleetstat_node_snapshot_age_seconds',
-    help: 'Seconds since the last accepted snapshot of each node.',
-    labelNames: ['node'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = state.now();
-      for (const record of state.registry.records()) this.set({ node: record.name }, (now - record.lastSeenMs) / 1000);
     },
   });
 
