@@ -24,7 +24,7 @@ import type { CheckRecord } from './soak/checker.js';
 import { checkOnce } from './soak/checker.js';
 import { FleetSim } from './soak/fleet-sim.js';
 import type { MemoryPoint } from './soak/memory.js';
-import { flatness, rssBytes } from './soak/memory.js';
+import { cpuSeconds, flatness, rssBytes } from './soak/memory.js';
 import type { SoakOptions } from './soak/options.js';
 import { parseSoakOptions, USAGE } from './soak/options.js';
 import type { SoakResult, StaleSummary } from './soak/report.js';
@@ -113,6 +113,8 @@ async function soak(
     rss.soak.push({ t: at, bytes: process.memoryUsage().rss });
   };
   sampleMemory();
+  const loadAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const cpuAtStart = { collector: collector.pid === undefined ? 0 : (cpuSeconds(collector.pid) ?? 0), nats: nats.pid === undefined ? 0 : (cpuSeconds(nats.pid) ?? 0), soak: process.cpuUsage() };
   timers.push(setInterval(sampleMemory, Math.min(MEMORY_EVERY_MS, options.intervalMs)));
 
   // Stale events from the collector's log, judged once the simulator has run every slot up to them.
@@ -191,6 +193,14 @@ async function soak(
   stale.delayP99Ms = percentile(delays, 0.99);
   stale.delayMaxMs = delays.length > 0 ? Math.max(...delays) : 0;
   sampleMemory();
+  const wallS = t();
+  const percent = (used: number | undefined, from: number) => (used === undefined ? -1 : Math.round(((used - from) / wallS) * 100));
+  const soakCpu = process.cpuUsage(cpuAtStart.soak);
+  const cpu = {
+    collectorPercent: percent(collector.pid === undefined ? undefined : cpuSeconds(collector.pid), cpuAtStart.collector),
+    natsPercent: percent(nats.pid === undefined ? undefined : cpuSeconds(nats.pid), cpuAtStart.nats),
+    soakPercent: percent((soakCpu.user + soakCpu.system) / 1e6, 0),
+  };
 
   const ingest: Record<string, number> = { checksSkippedWhileBusy: checksSkipped };
   if (collector.running) {
@@ -208,13 +218,14 @@ async function soak(
   const done = checks.filter((c) => c.outcome);
   const partial: Omit<SoakResult, 'targets' | 'pass'> = {
     options,
-    machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAtStart, loadAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     commit: commit(),
     startedAt: new Date(schedule.startMs).toISOString(),
     durationS: Math.round(t()),
     rounds,
     fleet: sim.counters,
     lateness,
+    cpu,
     collector: { exitedEarly, ingest },
     checks: {
       total: checks.length,
@@ -222,6 +233,8 @@ async function soak(
       mismatched: done.filter((c) => c.outcome!.mismatches.length > 0).length,
       inconclusive: checks.length - done.length,
       maxMs: Math.max(0, ...checks.map((c) => c.ms)),
+      maxResponseMs: Math.max(0, ...checks.map((c) => Math.max(c.responseMs?.nodes ?? 0, c.responseMs?.summary ?? 0, c.responseMs?.metrics ?? 0))),
+      maxEventLoopLagMs: Math.max(0, ...checks.map((c) => c.eventLoopLagMaxMs ?? 0)),
       records: checks,
     },
     stale,

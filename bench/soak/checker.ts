@@ -21,11 +21,17 @@ export interface CheckRecord {
   consistent: boolean;
   outcome?: CheckOutcome;
   heapUsedBytes?: number;
+  /** The collector's longest event-loop delay since the previous scrape (prom-client's monitor). */
+  eventLoopLagMaxMs?: number;
   metricsBytes?: number;
+  /** Collector response times of the last reads (ms). */
+  responseMs?: { nodes: number; summary: number; metrics: number };
+  /** The harness's own time parsing and verifying (ms): it delays the next round's slots. */
+  verifyMs?: number;
 }
 
 /** The /metrics lines the check reads; the rest (histograms, process metrics) is skipped unparsed. */
-const WANTED = /^(fleetstat_http_connections\{|fleetstat_nodes\{|fleetstat_collector_nodejs_heap_size_used_bytes )/;
+const WANTED = /^(fleetstat_http_connections\{|fleetstat_nodes\{|fleetstat_collector_nodejs_heap_size_used_bytes |fleetstat_collector_nodejs_eventloop_lag_max_seconds )/;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,10 +64,22 @@ export async function checkOnce(
     lag = behind(a, truth);
   }
   for (let attempt = 0; ; attempt++) {
+    const t0 = Date.now();
     const summary = await getJson<SummaryView>(`${base}/api/v1/summary`);
+    const t1 = Date.now();
     const text = await getText(`${base}/metrics`);
+    const t2 = Date.now();
     const b = await getJson<NodeView[]>(nodesUrl);
-    const record: CheckRecord = { ...meta, ms: 0, behindAtStart, behindAtEnd: lag, consistent: consistent(a, b), metricsBytes: text.length };
+    const t3 = Date.now();
+    const record: CheckRecord = {
+      ...meta,
+      ms: 0,
+      behindAtStart,
+      behindAtEnd: lag,
+      consistent: consistent(a, b),
+      metricsBytes: text.length,
+      responseMs: { summary: t1 - t0, metrics: t2 - t1, nodes: t3 - t2 },
+    };
     if (!record.consistent && attempt < 2 && Date.now() < deadlineMs - 200) {
       a = b; // a sweep turned a node stale between the reads: read again from here
       continue;
@@ -70,6 +88,8 @@ export async function checkOnce(
       const exposition = parsePrometheus(text.split('\n').filter((line) => WANTED.test(line)).join('\n'));
       record.outcome = verify(truth, a, summary, exposition);
       record.heapUsedBytes = valueOf(exposition, 'fleetstat_collector_nodejs_heap_size_used_bytes');
+      record.eventLoopLagMaxMs = Math.round(valueOf(exposition, 'fleetstat_collector_nodejs_eventloop_lag_max_seconds') * 1000);
+      record.verifyMs = Date.now() - t3;
     }
     record.ms = Date.now() - started;
     return record;

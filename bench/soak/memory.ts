@@ -1,4 +1,5 @@
-// Memory over time: resident set size from /proc/<pid>/status, and whether a series is flat
+// Memory over time: resident set size from /proc/<pid>/status (and CPU time from /proc/<pid>/stat),
+// and whether a series is flat
 // (least-squares slope over the second half of the run, projected over that half).
 
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,18 @@ export function rssBytes(pid: number): number | undefined {
   try {
     const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th (clock ticks, 100 Hz).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }

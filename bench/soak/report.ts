@@ -29,8 +29,21 @@ export interface SoakResult {
   rounds: number;
   fleet: FleetCounters;
   lateness: Lateness;
+  /** Average CPU use over the run, percent of one core. */
+  cpu: { collectorPercent: number; natsPercent: number; soakPercent: number };
   collector: { exitedEarly: string | null; ingest: Record<string, number> };
-  checks: { total: number; exact: number; mismatched: number; inconclusive: number; maxMs: number; records: CheckRecord[] };
+  checks: {
+    total: number;
+    exact: number;
+    mismatched: number;
+    inconclusive: number;
+    maxMs: number;
+    /** Slowest collector answer to /api/v1/nodes, /api/v1/summary or /metrics. */
+    maxResponseMs: number;
+    /** Longest collector event-loop delay seen by prom-client's monitor. */
+    maxEventLoopLagMs: number;
+    records: CheckRecord[];
+  };
   stale: StaleSummary;
   memory: {
     collectorRss: Flatness;
@@ -66,8 +79,9 @@ export function renderTable(r: SoakResult): string {
     `published ${f.published} (lost ${f.lost}, duplicated ${f.duplicated}, reordered ${f.reordered}); restarts ${f.restarts}, goodbyes ${f.goodbyes}, rejoins ${f.rejoins}, silences ${f.silences}, returns ${f.returns}`,
     `collector ingest: ${Object.entries(r.collector.ingest).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `harness lateness: max ${r.lateness.maxMs} ms, ${r.lateness.over50ms} of ${r.lateness.steps} slots over 50 ms`,
+    `cpu (average, % of one core): collector ${r.cpu.collectorPercent}, nats-server ${r.cpu.natsPercent}, soak harness ${r.cpu.soakPercent}; load average ${String(r.machine['loadAtStart'])} at start, ${String(r.machine['loadAtEnd'])} at end`,
     '',
-    `exactness: ${r.checks.exact} of ${r.checks.total} checks exact, ${r.checks.mismatched} mismatched, ${r.checks.inconclusive} inconclusive (state changed between reads); slowest check ${r.checks.maxMs} ms`,
+    `exactness: ${r.checks.exact} of ${r.checks.total} checks exact, ${r.checks.mismatched} mismatched, ${r.checks.inconclusive} inconclusive (state changed between reads); slowest check ${r.checks.maxMs} ms; slowest collector answer ${r.checks.maxResponseMs} ms, longest collector event-loop delay ${r.checks.maxEventLoopLagMs} ms`,
     lastCheck ? `  last check: ${lastCheck.nodes} nodes (${lastCheck.live} live, ${lastCheck.stale} stale), ${lastCheck.httpConnections} HTTP connections, max receive lag ${lastCheck.maxReceiveLagMs} ms` : '  no check completed',
     `stale: ${r.stale.events} stale events: ${r.stale.correct} correct, ${r.stale.false} false, ${r.stale.harnessLate} from harness lateness, ${r.stale.unjudged} unjudged; detection delay past 3 intervals p50 ${r.stale.delayP50Ms} ms, p99 ${r.stale.delayP99Ms} ms, max ${r.stale.delayMaxMs} ms`,
     '',
