@@ -82,7 +82,11 @@ describe.each(CASES)('install case $name', ({ valuesFile }) => {
     // The only host path is /proc, mounted read-only at /host/proc and passed as --proc.
     const hostPaths = (pod.volumes ?? []).filter((v) => v.hostPath);
     expect(hostPaths.map((v) => v.hostPath)).toEqual([{ path: '/proc', type: 'Directory' }]);
-    expect(agent.volumeMounts).toEqual([{ name: hostPaths[0]?.name, mountPath: '/host/proc', readOnly: true }]);
+    // Besides it, only Secrets (the agent's TLS certificate), read-only.
+    const secretVolumes = new Set((pod.volumes ?? []).filter((v) => v['secret']).map((v) => v.name));
+    expect(agent.volumeMounts?.filter((m) => !secretVolumes.has(m.name))).toEqual([{ name: hostPaths[0]?.name, mountPath: '/host/proc', readOnly: true }]);
+    for (const m of agent.volumeMounts ?? []) expect(m.readOnly, m.name).toBe(true);
+    expect((pod.volumes ?? []).every((v) => v.hostPath || v['secret'])).toBe(true);
     expect(agent.args).toContain('--proc=/host/proc');
     // The node name comes from the downward API.
     expect(agent.args).toContain('--node=$(NODE_NAME)');
@@ -117,8 +121,10 @@ describe.each(CASES)('install case $name', ({ valuesFile }) => {
     const collector = container(one(objects, 'Deployment', 'collector'), 'collector');
     const httpPort = collector.ports?.find((p) => p.name === 'http')?.containerPort;
     expect(collector.args).toContainEqual(expect.stringMatching(new RegExp(`^--listen=.*:${httpPort}$`)));
-    expect(collector.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(collector.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    // HTTPS when the collector serves it (--tls-cert); the probes' paths need no token.
+    const scheme = collector.args?.some((a) => a.startsWith('--tls-cert=')) ? { scheme: 'HTTPS' } : {};
+    expect(collector.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', ...scheme });
+    expect(collector.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http', ...scheme });
   });
 
   it('routes every Service port to a named port of the pods it selects', () => {

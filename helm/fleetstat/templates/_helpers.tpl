@@ -125,6 +125,58 @@ timeoutSeconds: {{ .timeoutSeconds }}
 failureThreshold: {{ .failureThreshold }}
 {{- end }}
 
+{{/* "true" when the collector serves HTTPS (tls.collectorSecret with tls.https). */}}
+{{- define "fleetstat.collectorHttps" -}}
+{{- if and .Values.tls.collectorSecret .Values.tls.https }}true{{ end }}
+{{- end }}
+
+{{/* The name the collector checks in agents' DetailService certificates. */}}
+{{- define "fleetstat.agentServerName" -}}
+{{- default (include "fleetstat.componentName" (dict "root" . "component" "agent")) .Values.tls.agentServerName }}
+{{- end }}
+
+{{/*
+A TLS Secret at /etc/fleetstat/tls and the API token at /etc/fleetstat/api-token/token, as files
+(never arguments or environment). Call with (dict "tls" secretName "caOnly" bool "token" secretName
+"tokenKey" key); an empty name mounts nothing. caOnly projects only ca.crt (the test pod needs no key).
+*/}}
+{{- define "fleetstat.secretMounts" -}}
+{{- if .tls }}
+- name: tls
+  mountPath: /etc/fleetstat/tls
+  readOnly: true
+{{- end }}
+{{- if .token }}
+- name: api-token
+  mountPath: /etc/fleetstat/api-token
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "fleetstat.secretVolumes" -}}
+{{- if .tls }}
+- name: tls
+  secret:
+    secretName: {{ .tls }}
+    # 0444: readable by the container's non-root user without an fsGroup; the pod runs nothing else.
+    defaultMode: 292
+    {{- if .caOnly }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+    {{- end }}
+{{- end }}
+{{- if .token }}
+- name: api-token
+  secret:
+    secretName: {{ .token }}
+    defaultMode: 292
+    items:
+      - key: {{ .tokenKey }}
+        path: token
+{{- end }}
+{{- end }}
+
 {{/*
 NATS credentials from nats.auth.existingSecret as environment variables (agent and collector).
 */}}

@@ -26,6 +26,18 @@ as `helm install`.
 {{- fail "fleetstat: transport grpc needs collector.replicaCount=1: each agent streams to one collector, so replicas would each see part of the fleet (use transport=nats for replicas)" }}
 {{- end }}
 {{- end }}
+{{- if and $v.tls.agentSecret (not $v.tls.collectorSecret) }}
+{{- fail "fleetstat: tls.agentSecret needs tls.collectorSecret (mutual TLS is TLS with both sides' certificates)" }}
+{{- end }}
+{{- if and $v.tls.agentSecret (ne $v.transport "grpc") }}
+{{- fail "fleetstat: tls.agentSecret is for transport grpc (over NATS agents never dial the collector)" }}
+{{- end }}
+{{- if and $v.tls.collectorSecret (eq $v.transport "grpc") (not $v.tls.agentSecret) }}
+{{- fail "fleetstat: transport grpc with tls.collectorSecret needs tls.agentSecret: agents need its ca.crt to trust the collector, and a certificate for DetailService" }}
+{{- end }}
+{{- if and $v.tls.agentServerName (not $v.tls.agentSecret) }}
+{{- fail "fleetstat: tls.agentServerName is for tls.agentSecret" }}
+{{- end }}
 {{- with $v.collector.persistence }}
 {{- if and .enabled (not .existingClaim) (gt (int $v.collector.replicaCount) 1) (has "ReadWriteOnce" .accessModes) }}
 {{- fail "fleetstat: collector.persistence with a ReadWriteOnce volume needs collector.replicaCount=1" }}
