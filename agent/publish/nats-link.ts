@@ -85,6 +85,11 @@ export class NatsLink {
     return refused ? { connected: true, lastError: refused } : { connected: true };
   }
 
+  /** How many publishes to `subject` the server's permissions refused. */
+  refusedPublishesTo(subject: string): number {
+    return this.statusLog.refusedPublishesTo(subject);
+  }
+
   /** What the server refused and how often the link dropped, for /metrics. */
   counters(): NatsStatusCounters {
     return this.statusLog.counters();

@@ -171,8 +171,15 @@ export class NatsPublisher implements SnapshotPublisher {
       const ack = await this.jetstream(nc).publish(this.subject, out.bytes, { msgID: out.msgID, timeout: this.timeoutMs });
       if (ack.duplicate) this.stats.duplicates++;
     } else {
+      const refused = this.link.refusedPublishesTo(this.subject);
       nc.publish(this.subject, out.bytes);
       await withTimeout(nc.flush(), this.timeoutMs);
+      // A publish the user's permissions do not allow is refused with an asynchronous -ERR that
+      // arrives before the flush's PONG; the status event for it is handled a tick later.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.link.refusedPublishesTo(this.subject) > refused) {
+        throw new PublishError(`the NATS server's permissions do not let this user publish to ${this.subject}`);
+      }
     }
     this.stats.sent++;
   }

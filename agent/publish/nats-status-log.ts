@@ -41,6 +41,8 @@ interface Repeat {
 export class NatsStatusLog {
   private readonly stats: NatsStatusCounters = { disconnects: 0, reconnects: 0, authErrors: 0, permissionViolations: 0 };
   private readonly repeats = new Map<string, Repeat>();
+  /** Refused publishes per subject; a process publishes to a handful, so a small cap is plenty. */
+  private readonly refusedPublishes = new Map<string, number>();
   private readonly now: () => number;
   private readonly everyMs: number;
   private downSinceMs: number | undefined;
@@ -54,6 +56,11 @@ export class NatsStatusLog {
 
   counters(): NatsStatusCounters {
     return { ...this.stats };
+  }
+
+  /** How many publishes to `subject` the server refused (its permissions). */
+  refusedPublishesTo(subject: string): number {
+    return this.refusedPublishes.get(subject) ?? 0;
   }
 
   /** The last refusal the server sent (auth or permission), for status pages; cleared on reconnect. */
@@ -124,6 +131,10 @@ export class NatsStatusLog {
     const kind = kindOf(err);
     if (kind === 'auth') this.stats.authErrors++;
     if (kind === 'permission') this.stats.permissionViolations++;
+    if (err instanceof errors.PermissionViolationError && err.operation === 'publish') {
+      if (this.refusedPublishes.size >= 64 && !this.refusedPublishes.has(err.subject)) this.refusedPublishes.clear();
+      this.refusedPublishes.set(err.subject, (this.refusedPublishes.get(err.subject) ?? 0) + 1);
+    }
     const reason = describe(err);
     if (kind !== 'other') this.lastServerError = reason;
     const fields = err instanceof errors.PermissionViolationError ? { operation: err.operation, subject: err.subject, err: err.message } : { err: err.message };
