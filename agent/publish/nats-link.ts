@@ -201,6 +201,7 @@ export class NatsLink {
           this.lastError ??= `disconnected from ${s.server}`;
           break;
         case 'reconnect':
+          if (this.up) break; // one outage can end in several reconnect events
           this.up = true;
           this.lastError = undefined;
           this.notifyUp(nc);

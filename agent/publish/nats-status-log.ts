@@ -77,8 +77,11 @@ export class NatsStatusLog {
   on(s: Status): void {
     switch (s.type) {
       case 'disconnect':
+        // The client reports a disconnect (and later a reconnect) per failed dial that reached
+        // the server, not only per outage: count and log the outage once.
+        if (this.downSinceMs !== undefined) break;
         this.stats.disconnects++;
-        this.downSinceMs ??= this.now();
+        this.downSinceMs = this.now();
         this.outageLoggedMs = this.now();
         this.repeat('disconnect', 'warn', { server: s.server }, 'NATS disconnected; reconnecting with backoff');
         break;
@@ -87,6 +90,7 @@ export class NatsStatusLog {
         this.logOutage();
         break;
       case 'reconnect':
+        if (this.downSinceMs === undefined) break;
         this.stats.reconnects++;
         this.connected(s.server, 'NATS reconnected');
         break;
