@@ -87,7 +87,13 @@ export class Collector {
 
   async start(host: string, port: number): Promise<AddressInfo> {
     const address = await this.http.server.listen(host, port);
-    this.sweepTimer = setInterval(() => this.state.sweep(), this.options.sweepMs ?? 1000);
+    const sweepMs = this.options.sweepMs ?? 1000;
+    this.sweepTimer = setInterval(() => {
+      const nowMs = this.state.now();
+      // The beat lets the state tell a paused collector (SIGSTOP, a stalled loop) from quiet nodes.
+      this.state.reception.heartbeat(nowMs, sweepMs);
+      this.state.sweep(nowMs);
+    }, sweepMs);
     this.sweepTimer.unref();
     const alerts = this.options.alerts;
     if (alerts) {

@@ -65,6 +65,39 @@ describe('FleetState', () => {
     expect(state.totals.httpTotal).toBe(2);
   });
 
+  it('accepts a restarted agent whose clock stepped back once its predecessor missed an interval, not before', () => {
+    const { state, clock } = fleet();
+    state.ingest(encodeSnapshot({ node: 'a', epoch: 1, seq: 5, agentTimeMs: 100_000, intervalMs: 1000, http: [[80, 'in', ESTABLISHED, 4]] }), grpc('a'));
+    const behind = (seq: number) => encodeSnapshot({ node: 'a', epoch: 2, seq, agentTimeMs: 70_000 + seq, intervalMs: 1000, http: [[80, 'in', ESTABLISHED, 7]] });
+    clock.now += 900;
+    // Both runs might still be live: the old one, ahead by its clock, keeps the node.
+    expect(state.ingest(behind(1), grpc('a'))).toMatchObject({ accepted: false, reason: 'stale_sequence' });
+    clock.now += 200;
+    // The old run missed its interval: the new run takes over at once, not 3 intervals later when the node would turn stale.
+    expect(state.ingest(behind(2), grpc('a'))).toEqual({ accepted: true });
+    expect(state.registry.get('a')).toMatchObject({ status: 'live' });
+    expect(state.totals.httpTotal).toBe(7);
+    // And the old run cannot come back.
+    expect(state.ingest(encodeSnapshot({ node: 'a', epoch: 1, seq: 6, agentTimeMs: 100_001 }), grpc('a'))).toMatchObject({ accepted: false });
+  });
+
+  it('judges no node stale for silence while its link was down, and counts silence again from its return', () => {
+    const { state, clock } = fleet();
+    const nats = { transport: 'nats' as const, claimedNode: 'a' };
+    state.ingest(encodeSnapshot({ node: 'a', seq: 1, intervalMs: 1000, http: [[80, 'in', ESTABLISHED, 4]] }), nats);
+    state.ingest(encodeSnapshot({ node: 'b', seq: 1, intervalMs: 1000, http: [[80, 'in', ESTABLISHED, 1]] }), grpc('b'));
+    state.receptionLost('nats');
+    clock.now += 10_000;
+    // b's silence was heard (gRPC was fine); a's was the collector's own.
+    expect(state.sweep().map((r) => r.name)).toEqual(['b']);
+    state.receptionResumed('nats');
+    clock.now += 3000;
+    expect(state.sweep()).toEqual([]);
+    expect(state.totals.httpTotal).toBe(4);
+    clock.now += 1;
+    expect(state.sweep().map((r) => r.name)).toEqual(['a']);
+  });
+
   it('rejects garbage, oversize, foreign cluster and a node that is not its subject, counted by reason', () => {
     const { state } = fleet();
     expect(state.ingest(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]), grpc())).toMatchObject({ reason: 'malformed' });

@@ -8,6 +8,8 @@ import { DEFAULT_MAX_SNAPSHOT_BYTES, decodeSnapshot } from './ingest/decode-snap
 import { RejectLog } from './ingest/reject-log.js';
 import type { IngestOrigin, IngestOutcome, IngestTransport, RejectReason, SnapshotIngest } from './ingest/snapshot-ingest.js';
 import { LiveTotals } from './state/live-totals.js';
+import type { ReceptionLink } from './state/reception-gaps.js';
+import { ReceptionGaps } from './state/reception-gaps.js';
 import type { NodeRecord } from './state/node-registry.js';
 import { NodeRegistry } from './state/node-registry.js';
 import { summarize } from './state/node-summary.js';
@@ -34,6 +36,8 @@ export interface IngestCounters {
 export class FleetState implements SnapshotIngest {
   readonly registry = new NodeRegistry();
   readonly totals = new LiveTotals();
+  /** Times the collector itself could not receive; they do not count against a node. */
+  readonly reception = new ReceptionGaps();
   readonly counters: IngestCounters = { received: new Map(), accepted: 0, rejected: new Map() };
   /** Called with each accepted snapshot's size (the metrics histogram). */
   onAcceptedBytes: (bytes: number) => void = () => undefined;
@@ -77,9 +81,19 @@ export class FleetState implements SnapshotIngest {
     return { accepted: true };
   }
 
-  /** Turn nodes that missed 3 intervals stale and take them out of the totals. */
+  receptionLost(link: ReceptionLink): void {
+    if (this.reception.isDown(link)) return;
+    this.reception.lost(link);
+    this.logger.warn({ transport: link }, 'cannot receive snapshots; nodes heard this way are not judged stale until it is back');
+  }
+
+  receptionResumed(link: ReceptionLink, nowMs = this.now()): void {
+    this.reception.resumed(link, nowMs);
+  }
+
+  /** Turn nodes that missed 3 intervals the collector could hear stale and take them out of the totals. */
   sweep(nowMs = this.now()): NodeRecord[] {
-    const turned = this.registry.sweep(nowMs);
+    const turned = this.registry.sweep(nowMs, (r) => this.reception.silentSince(r.transport, r.lastSeenMs, nowMs));
     for (const record of turned) {
       this.totals.remove(record.summary);
       this.logger.warn({ node: record.name, lastSeenMs: record.lastSeenMs }, 'node stale');

@@ -8,7 +8,9 @@
 // limits; its `slow` option only warns, and not for callbacks). A collector that cannot keep
 // up is therefore throttled by TCP and, past the server's max_pending (64 MB by default), cut
 // off by the server as a slow consumer; the client reconnects and resubscribes. We count those
-// disconnects, and ingest errors, and log them once per interval, never per message.
+// disconnects, and ingest errors, and log them once per interval, never per message. While the
+// connection is down the ingest is told so, and does not judge the nodes heard over NATS stale
+// for a silence that is the collector's own.
 //
 // Recovery to live without a gap: the core subscription is made (and flushed to the server)
 // before the recovery consumer is created, so a snapshot stored after the consumer's start
@@ -124,7 +126,7 @@ export class NatsIngest {
   private async doStart(): Promise<void> {
     if (this.stopPromise) throw new Error('NatsIngest.start() after stop()');
     const nc = this.opts.connection;
-    const js = this.opts.jetstream === true ? {} : this.opts.jetstream || undefined;
+    const js = this.jetStreamOptions();
     this.holding = js !== undefined;
     // `>` rather than `*`: node names may hold dots (ip-10-0-0-1.ec2.internal); the node is the rest of the subject.
     this.sub = nc.subscribe(`${this.prefix}>`, { callback: (err, msg) => {
@@ -193,9 +195,32 @@ export class NatsIngest {
     const iter = nc.status() as AsyncIterable<Status> & { stop?: () => void };
     this.statusIter = { stop: () => iter.stop?.() };
     for await (const s of iter) {
-      if (s.type === 'disconnect') this.stats.disconnects++;
-      if (s.type === 'reconnect') this.log.info({ server: s.server }, 'snapshot subscription resumed after reconnect');
+      if (s.type === 'disconnect') {
+        this.stats.disconnects++;
+        this.opts.ingest.receptionLost?.('nats');
+      }
+      if (s.type === 'reconnect') {
+        this.opts.ingest.receptionResumed?.('nats');
+        this.log.info({ server: s.server }, 'snapshot subscription resumed after reconnect');
+        this.ensureStreamAgain(nc);
+      }
     }
+  }
+
+  /**
+   * A restarted server may have lost its JetStream store (a fresh pod without its volume): then
+   * agents publishing through JetStream fail until the stream exists again, so make sure it does.
+   */
+  private ensureStreamAgain(nc: NatsConnection): void {
+    const js = this.jetStreamOptions();
+    if (!js) return;
+    ensureSnapshotStream(nc, this.opts.cluster, js).catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'could not ensure the snapshot stream after reconnect'),
+    );
+  }
+
+  private jetStreamOptions(): NatsIngestJetStreamOptions | undefined {
+    return this.opts.jetstream === true ? {} : this.opts.jetstream || undefined;
   }
 
   private logCounts(): void {

@@ -17,4 +17,8 @@ export type IngestOutcome = { accepted: true } | { accepted: false; reason: Reje
 
 export interface SnapshotIngest {
   ingest(bytes: Uint8Array, origin: IngestOrigin): IngestOutcome;
+  /** The transport's own link (the collector's NATS connection) is down: nothing can arrive over it. */
+  receptionLost?(link: Exclude<IngestTransport, 'jetstream'>): void;
+  /** It is back: silence over it counts again from now. */
+  receptionResumed?(link: Exclude<IngestTransport, 'jetstream'>): void;
 }

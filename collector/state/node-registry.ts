@@ -3,7 +3,8 @@
 // Ordering: within one agent run (epoch) a snapshot is newer when its seq is larger. Epochs
 // are random per start, so across runs the agent clock orders them, and an epoch once
 // replaced is retired for good, so a replay of an older run can never come back. A node is
-// stale after 3 missed intervals (by the collector's clock) or at once after a goodbye.
+// stale after 3 missed intervals (by the collector's clock, not counting time the collector
+// itself could not receive: see reception-gaps.ts) or at once after a goodbye.
 
 import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import type { IngestTransport } from '../ingest/snapshot-ingest.js';
@@ -42,7 +43,7 @@ export class NodeRegistry {
   offer(snapshot: Snapshot, summarize: () => NodeSummary, transport: IngestTransport, nowMs: number): Offer {
     const current = this.nodes.get(snapshot.node);
     if (current) {
-      const problem = this.olderThan(snapshot, current);
+      const problem = this.olderThan(snapshot, current, nowMs);
       if (problem) return { accepted: false, detail: problem };
     }
     if (current && current.snapshot.epoch !== snapshot.epoch) this.retire(snapshot.node, current.snapshot.epoch);
@@ -59,12 +60,17 @@ export class NodeRegistry {
     return current ? { accepted: true, record, replaced: current } : { accepted: true, record };
   }
 
-  /** Mark nodes stale that missed 3 intervals; returns those that just turned stale. */
-  sweep(nowMs: number): NodeRecord[] {
+  /**
+   * Mark nodes stale that missed 3 intervals; returns those that just turned stale. `silentSince`
+   * says from when a node's silence counts (undefined: do not judge it now); by default its
+   * last snapshot.
+   */
+  sweep(nowMs: number, silentSince: (record: NodeRecord) => number | undefined = (r) => r.lastSeenMs): NodeRecord[] {
     const turned: NodeRecord[] = [];
     for (const record of this.nodes.values()) {
       if (record.status !== 'live') continue;
-      if (nowMs - record.lastSeenMs > MISSED_INTERVALS_BEFORE_STALE * record.snapshot.intervalMs) {
+      const since = silentSince(record);
+      if (since !== undefined && nowMs - since > MISSED_INTERVALS_BEFORE_STALE * record.snapshot.intervalMs) {
         record.status = 'stale';
         record.staleReason = 'missed_intervals';
         turned.push(record);
@@ -92,15 +98,18 @@ export class NodeRegistry {
     return this.nodes.size;
   }
 
-  private olderThan(snapshot: Snapshot, current: NodeRecord): string | undefined {
+  private olderThan(snapshot: Snapshot, current: NodeRecord, nowMs: number): string | undefined {
     const have = current.snapshot;
     if (snapshot.epoch === have.epoch) {
       return snapshot.seq > have.seq ? undefined : `seq ${snapshot.seq} <= ${have.seq} of epoch ${have.epoch}`;
     }
     if (this.retired.get(snapshot.node)?.includes(snapshot.epoch)) return `epoch ${snapshot.epoch} was replaced`;
-    // A new run: newer by the agent clock, or the old run has ended (goodbye or stale), so a
-    // restarted agent whose clock stepped back is accepted once its predecessor is gone.
-    if (snapshot.agentTimeMs > have.agentTimeMs || current.status === 'stale') return undefined;
+    // A new run: newer by the agent clock, or the old run has ended: it said goodbye, went
+    // stale, or missed an interval (by the collector's clock). So a restarted agent whose clock
+    // stepped back is accepted as soon as its predecessor is quiet, not only once that one turns
+    // stale (which would report the node stale for 3 intervals although it runs).
+    const predecessorQuiet = current.status === 'stale' || nowMs - current.lastSeenMs > have.intervalMs;
+    if (snapshot.agentTimeMs > have.agentTimeMs || predecessorQuiet) return undefined;
     return `epoch ${snapshot.epoch} at ${snapshot.agentTimeMs} is older than epoch ${have.epoch} at ${have.agentTimeMs}`;
   }
 

@@ -1,0 +1,72 @@
+// Gaps in reception that are the collector's own doing: its NATS connection is down, or its
+// process did not run (SIGSTOP, a stalled event loop). A node is stale when it was silent for
+// 3 intervals the collector could have heard it in, so while a link is down the nodes last
+// heard over it are not judged at all, and once the link (or the process) is back their
+// silence counts from then. Without this, a broker restart or a paused collector would mark
+// the whole fleet stale although no node did anything wrong.
+
+import { performance } from 'node:perf_hooks';
+import type { IngestTransport } from '../ingest/snapshot-ingest.js';
+
+/** The collector's receiving side of a transport; JetStream recovery arrives over the NATS link. */
+export type ReceptionLink = Exclude<IngestTransport, 'jetstream'>;
+
+export function linkOf(transport: IngestTransport): ReceptionLink {
+  return transport === 'jetstream' ? 'nats' : transport;
+}
+
+export class ReceptionGaps {
+  private readonly down = new Set<ReceptionLink>();
+  private readonly resumedAt = new Map<ReceptionLink, number>();
+  private processResumedAt = 0;
+  private lastBeat: { monotonicMs: number; periodMs: number } | undefined;
+
+  /** `monotonic` measures whether this process ran (real time even when the collector's clock is a test's). */
+  constructor(private readonly monotonic: () => number = () => performance.now()) {}
+
+  /** The link stopped receiving (e.g. the NATS client reported a disconnect). */
+  lost(link: ReceptionLink): void {
+    this.down.add(link);
+  }
+
+  /** The link receives again from nowMs. */
+  resumed(link: ReceptionLink, nowMs: number): void {
+    this.down.delete(link);
+    this.resumedAt.set(link, nowMs);
+  }
+
+  isDown(link: ReceptionLink): boolean {
+    return this.down.has(link);
+  }
+
+  /** The collector's periodic timer ran (at nowMs by the collector's clock) and means to run every periodMs. */
+  heartbeat(nowMs: number, periodMs: number): void {
+    this.noticePause(nowMs);
+    this.lastBeat = { monotonicMs: this.monotonic(), periodMs };
+  }
+
+  /**
+   * When a node last heard at lastSeenMs over `transport` started being silent, as far as the
+   * collector could have heard it; undefined while that link is down (do not judge it now).
+   */
+  silentSince(transport: IngestTransport, lastSeenMs: number, nowMs: number): number | undefined {
+    this.noticePause(nowMs);
+    const link = linkOf(transport);
+    if (this.down.has(link)) return undefined;
+    return Math.max(lastSeenMs, this.resumedAt.get(link) ?? 0, this.processResumedAt);
+  }
+
+  /**
+   * A heartbeat more than a period overdue means this process was not running: after SIGCONT
+   * libuv may serve a query (which judges staleness) before the overdue timer fires, so every
+   * judgement checks, not just the timer.
+   */
+  private noticePause(nowMs: number): void {
+    const beat = this.lastBeat;
+    const at = this.monotonic();
+    if (beat && at - beat.monotonicMs > 2 * beat.periodMs) {
+      this.processResumedAt = nowMs;
+      this.lastBeat = { monotonicMs: at, periodMs: beat.periodMs };
+    }
+  }
+}
