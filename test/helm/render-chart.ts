@@ -109,9 +109,9 @@ export interface Container {
   ports?: { name: string; containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   securityContext?: Record<string, unknown>;
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  startupProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  startupProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
 }
 
 export interface PodSpec {

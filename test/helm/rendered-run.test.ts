@@ -5,17 +5,23 @@
 // the `helm test` pod's script succeeds against it, i.e. the install would work as rendered.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { findNatsServerOnPath, freePort } from '../support/nats-server.js';
+import { makeTestPki } from '../support/test-pki.js';
 import { CHART, NAMESPACE, ROOT, container, expandVars, one, podSpec, render } from './render-chart.js';
 import type { Container, K8sObject } from './render-chart.js';
 
 const DOWNWARD_API: Record<string, string> = { 'spec.nodeName': 'kind-worker', 'status.podIP': '127.0.0.1', 'metadata.name': 'fs-fleetstat-nats-0' };
 const running = new Set<ChildProcess>();
 const dirs: string[] = [];
+/** Secret mount paths and the local directories standing in for them (the kubelet's Secret volumes). */
+const mountedSecrets: [string, string][] = [];
 
 // Last started, first stopped: the collector drains its NATS connection before NATS goes away.
 afterEach(async () => {
@@ -37,7 +43,25 @@ function envOf(c: Container, overrides: Record<string, string> = {}): Record<str
 
 /** In-cluster names to loopback, and the agent's host /proc mount to this machine's /proc. */
 function localize(text: string): string {
-  return text.replace(new RegExp(`fs-fleetstat-(collector|nats)\\.${NAMESPACE}\\.svc`, 'g'), '127.0.0.1').replace('=/host/proc', '=/proc');
+  let local = text.replace(new RegExp(`fs-fleetstat-(collector|nats)\\.${NAMESPACE}\\.svc`, 'g'), '127.0.0.1').replace('=/host/proc', '=/proc');
+  for (const [mountPath, dir] of mountedSecrets) local = local.replaceAll(mountPath, dir);
+  return local;
+}
+
+/** GET over http or https; like the kubelet, https here does not check the certificate (the test pod does). */
+function getLocal(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const onResponse = (res: IncomingMessage): void => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    };
+    const options = { headers, rejectUnauthorized: false, signal: AbortSignal.timeout(5000) };
+    const req = url.startsWith('https:') ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end();
+  });
 }
 
 /** Runs a container as its image would: ENTRYPOINT node /app/bin/fleetstat.js unless it sets command. */
@@ -80,7 +104,7 @@ async function probeAnswers(c: Container, probe: 'livenessProbe' | 'readinessPro
   const port = c.ports?.find((p) => p.name === get?.port)?.containerPort;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await fetch(`http://127.0.0.1:${port}${get?.path}`).then((r) => r.status, () => 0);
+    const { status } = await getLocal(`${get?.scheme === 'HTTPS' ? 'https' : 'http'}://127.0.0.1:${port}${get?.path}`);
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`${c.name} ${probe} ${get?.path} on ${port}: ${status}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -92,8 +116,8 @@ async function probeAnswers(c: Container, probe: 'livenessProbe' | 'readinessPro
  * No API server runs here, so pod attribution (the collector's Kubernetes watch) is off; it is
  * tested against recorded API responses in test/pod-attribution.test.ts.
  */
-async function renderLocal(valuesFile?: string): Promise<K8sObject[]> {
-  const set = ['listenHost=127.0.0.1', 'agent.interval=1s', 'tests.waitSeconds=30', 'podAttribution.enabled=false'];
+async function renderLocal(valuesFile?: string, extra: string[] = []): Promise<K8sObject[]> {
+  const set = ['listenHost=127.0.0.1', 'agent.interval=1s', 'tests.waitSeconds=30', 'podAttribution.enabled=false', ...extra];
   for (const key of ['collector.httpPort', 'collector.grpcPort', 'agent.metricsPort', 'agent.detailPort', 'nats.embedded.port', 'nats.embedded.monitorPort']) {
     set.push(`${key}=${await freePort()}`);
   }
@@ -135,7 +159,12 @@ async function runInstall(objects: K8sObject[]): Promise<void> {
 
     // Socket rows travel back over the transport (NATS, or gRPC to the rendered --detail-address).
     const httpPort = collectorContainer.ports?.find((p) => p.name === 'http')?.containerPort;
-    const rows = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/connections?limit=5`)).json()) as { nodes: { node: string; error?: string }[] };
+    const scheme = collectorContainer.livenessProbe?.httpGet?.scheme === 'HTTPS' ? 'https' : 'http';
+    const tokenFile = collectorContainer.args?.find((a) => a.startsWith('--api-token-file='))?.split('=')[1];
+    const headers: Record<string, string> = tokenFile ? { authorization: `Bearer ${readFileSync(localize(tokenFile), 'utf8').trim()}` } : {};
+    const answer = await getLocal(`${scheme}://127.0.0.1:${httpPort}/api/v1/connections?limit=5`, headers);
+    expect(answer.status, answer.body).toBe(200);
+    const rows = JSON.parse(answer.body) as { nodes: { node: string; error?: string }[] };
     expect(rows.nodes).toEqual([expect.objectContaining({ node: 'kind-worker' })]);
     expect(rows.nodes[0]?.error).toBeUndefined();
   } catch (err) {
@@ -150,6 +179,29 @@ async function runInstall(objects: K8sObject[]): Promise<void> {
 describe('the rendered chart, run here', () => {
   it('gRPC only (ci/grpc-values.yaml): agent streams to the collector and serves detail at its pod address', async () => {
     await runInstall(await renderLocal(join(CHART, 'ci/grpc-values.yaml')));
+  });
+
+  it('TLS and a token (ci/security-values.yaml): mutual TLS both ways, HTTPS probes, helm test with the CA and the token', async () => {
+    // One certificate (127.0.0.1, localhost) for collector and agents: the Secrets' files as the kubelet would mount them.
+    const pki = await makeTestPki();
+    const tls = join(pki.dir, 'mounted-tls');
+    const token = join(pki.dir, 'mounted-token');
+    mkdirSync(tls);
+    mkdirSync(token);
+    copyFileSync(pki.serverCert, join(tls, 'tls.crt'));
+    copyFileSync(pki.serverKey, join(tls, 'tls.key'));
+    copyFileSync(pki.ca, join(tls, 'ca.crt'));
+    writeFileSync(join(token, 'token'), 'rendered-run-token\n');
+    mountedSecrets.push(['/etc/fleetstat/tls', tls], ['/etc/fleetstat/api-token', token]);
+    try {
+      const objects = await renderLocal(join(CHART, 'ci/security-values.yaml'), ['tls.agentServerName=localhost']);
+      const collectorContainer = container(one(objects, 'Deployment', 'collector'), 'collector');
+      expect(collectorContainer.args).toContain('--grpc-client-ca=/etc/fleetstat/tls/ca.crt');
+      await runInstall(objects);
+    } finally {
+      mountedSecrets.length = 0;
+      pki.cleanup();
+    }
   });
 
   it.skipIf(!findNatsServerOnPath())('defaults: the embedded NATS with JetStream, its configuration run by nats-server', async () => {
