@@ -178,11 +178,12 @@ A TLS Secret at /etc/fleetstat/tls and the API token at /etc/fleetstat/api-token
 {{- end }}
 
 {{/*
-NATS credentials from nats.auth.existingSecret as environment variables (agent and collector).
+NATS user/password or token from nats.auth.existingSecret as environment variables (agent and
+collector); an nkey seed or .creds file goes as a file instead (fleetstat.natsFileArgs).
 */}}
 {{- define "fleetstat.natsAuthEnv" -}}
 {{- $auth := .Values.nats.auth -}}
-{{- if and (eq .Values.transport "nats") $auth.existingSecret }}
+{{- if and (eq .Values.transport "nats") $auth.existingSecret (not $auth.nkeyKey) (not $auth.credsKey) }}
 {{- if $auth.tokenKey }}
 - name: FLEETSTAT_NATS_TOKEN
   valueFrom:
@@ -200,6 +201,84 @@ NATS credentials from nats.auth.existingSecret as environment variables (agent a
     secretKeyRef:
       name: {{ $auth.existingSecret }}
       key: {{ $auth.passwordKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+NATS secrets that are files, for agent and collector alike: an nkey seed or .creds file from
+nats.auth.existingSecret at /etc/fleetstat/nats-auth, the CA and client certificate from
+nats.tls.existingSecret at /etc/fleetstat/nats-tls, mounted read-only; the flags name the files.
+*/}}
+{{- define "fleetstat.natsFileArgs" -}}
+{{- if eq .Values.transport "nats" }}
+{{- $auth := .Values.nats.auth }}
+{{- $tls := .Values.nats.tls }}
+{{- if and $auth.existingSecret $auth.nkeyKey }}
+- --nats-nkey-file=/etc/fleetstat/nats-auth/nkey
+{{- else if and $auth.existingSecret $auth.credsKey }}
+- --nats-creds-file=/etc/fleetstat/nats-auth/user.creds
+{{- end }}
+{{- if and $tls.existingSecret $tls.caKey }}
+- --nats-ca-file=/etc/fleetstat/nats-tls/ca.crt
+{{- end }}
+{{- if and $tls.existingSecret $tls.certKey }}
+- --nats-cert-file=/etc/fleetstat/nats-tls/tls.crt
+- --nats-key-file=/etc/fleetstat/nats-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "fleetstat.natsFileMounts" -}}
+{{- if eq .Values.transport "nats" }}
+{{- if and .Values.nats.auth.existingSecret (or .Values.nats.auth.nkeyKey .Values.nats.auth.credsKey) }}
+- name: nats-auth
+  mountPath: /etc/fleetstat/nats-auth
+  readOnly: true
+{{- end }}
+{{- if .Values.nats.tls.existingSecret }}
+- name: nats-tls
+  mountPath: /etc/fleetstat/nats-tls
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "fleetstat.natsFileVolumes" -}}
+{{- if eq .Values.transport "nats" }}
+{{- $auth := .Values.nats.auth }}
+{{- $tls := .Values.nats.tls }}
+{{- if and $auth.existingSecret (or $auth.nkeyKey $auth.credsKey) }}
+- name: nats-auth
+  secret:
+    secretName: {{ $auth.existingSecret }}
+    # 0444 as the other secret volumes: the container's one non-root user reads it without an fsGroup.
+    defaultMode: 292
+    items:
+      {{- if $auth.nkeyKey }}
+      - key: {{ $auth.nkeyKey }}
+        path: nkey
+      {{- else }}
+      - key: {{ $auth.credsKey }}
+        path: user.creds
+      {{- end }}
+{{- end }}
+{{- if $tls.existingSecret }}
+- name: nats-tls
+  secret:
+    secretName: {{ $tls.existingSecret }}
+    defaultMode: 292
+    items:
+      {{- if $tls.caKey }}
+      - key: {{ $tls.caKey }}
+        path: ca.crt
+      {{- end }}
+      {{- if $tls.certKey }}
+      - key: {{ $tls.certKey }}
+        path: tls.crt
+      - key: {{ $tls.keyKey }}
+        path: tls.key
+      {{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

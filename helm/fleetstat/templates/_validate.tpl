@@ -12,6 +12,16 @@ as `helm install`.
 {{- if and (not $v.nats.embedded.enabled) (not $v.nats.url) }}
 {{- fail "fleetstat: transport nats needs a NATS server: set nats.url to your NATS (nats://host:4222), or nats.embedded.enabled=true, or transport=grpc" }}
 {{- end }}
+{{- $natsAuth := $v.nats.auth }}
+{{- if gt (len (compact (list $natsAuth.tokenKey $natsAuth.nkeyKey $natsAuth.credsKey))) 1 }}
+{{- fail "fleetstat: set one of nats.auth.tokenKey, nats.auth.nkeyKey and nats.auth.credsKey (one kind of NATS credentials)" }}
+{{- end }}
+{{- if ne (empty $v.nats.tls.certKey) (empty $v.nats.tls.keyKey) }}
+{{- fail "fleetstat: nats.tls.certKey and nats.tls.keyKey go together (a client certificate and its key)" }}
+{{- end }}
+{{- if and $v.nats.tls.existingSecret (not $v.nats.tls.caKey) (not $v.nats.tls.certKey) }}
+{{- fail "fleetstat: nats.tls.existingSecret needs nats.tls.caKey and/or nats.tls.certKey with keyKey" }}
+{{- end }}
 {{- if and $v.nats.embedded.enabled (lt (int64 $v.nats.embedded.maxPayloadBytes) (int64 $v.collector.maxSnapshotBytes)) }}
 {{- fail "fleetstat: nats.embedded.maxPayloadBytes is below collector.maxSnapshotBytes: NATS would refuse snapshots the collector accepts" }}
 {{- end }}
