@@ -3,8 +3,11 @@
 // WWW-Authenticate; with it: 200. Probes and the dashboard's files stay open; /metrics does not.
 // And the CLI (the built `fleetstat`) reads the API over HTTPS with --ca and --api-token-file.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request } from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import { readKeyPair } from '../agent/tls/pem-files.js';
 import { BearerAuth } from '../collector/api/bearer-auth.js';
 import { Collector } from '../collector/collector.js';
 import { Snapshot, TcpState } from '../proto/gen/fleetstat/v1/snapshot.js';
-import { fleetstat } from './support/fleetstat-cli.js';
+import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
 import { makeSnapshot } from './support/snapshots.js';
 import type { TestPki } from './support/test-pki.js';
 import { makeTestPki } from './support/test-pki.js';
@@ -55,7 +58,8 @@ beforeAll(async () => {
   });
   const address = await collector.start('127.0.0.1', 0);
   base = `https://127.0.0.1:${address.port}`;
-  const snapshot = makeSnapshot({ node: 'web-1', seq: 1, http: [[80, 'in', TcpState.TCP_STATE_ESTABLISHED, 12]] });
+  // A long interval: the node stays live however long the tests take.
+  const snapshot = makeSnapshot({ node: 'web-1', seq: 1, intervalMs: 600_000, http: [[80, 'in', TcpState.TCP_STATE_ESTABLISHED, 12]] });
   expect(collector.state.ingest(Snapshot.encode(snapshot).finish(), { transport: 'grpc' }).accepted).toBe(true);
 });
 
@@ -133,5 +137,37 @@ describe('the CLI over HTTPS', () => {
     const missingCa = await fleetstat(['top', '--collector', base, '--ca', join(pki.dir, 'missing.crt')]);
     expect(missingCa.code).toBe(2);
     expect(missingCa.stderr).toMatch(/cannot read CA .*missing\.crt: ENOENT/);
+  });
+});
+
+describe('fleetstat up with HTTPS and a token', () => {
+  it('serves its API over HTTPS asking for the token, and prints how the CLI gets in', async () => {
+    const up = spawn(process.execPath, [FLEETSTAT_BIN, 'up', '--netns', 'self', '--node', 'up-tls', '--interval', '500ms', '--listen', '127.0.0.1:0',
+      '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--api-token-file', tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let upBase = '';
+      let cliLine = '';
+      for await (const line of createInterface({ input: up.stdout })) {
+        upBase ||= /API\s+(https:\/\/[\d.:]+)\//.exec(line)?.[1] ?? '';
+        if (line.includes('CLI')) {
+          cliLine = line;
+          break;
+        }
+      }
+      expect(upBase).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(cliLine).toContain(`--api-token-file ${tokenFile}`);
+      expect(cliLine).not.toContain(TOKEN);
+      base = upBase;
+      expect((await get('/api/v1/nodes')).status).toBe(401);
+      let top = await fleetstat(['top', '--collector', upBase, '--ca', pki.ca, '--api-token-file', tokenFile]);
+      for (let i = 0; i < 50 && !/^up-tls\s+live/m.test(top.stdout); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        top = await fleetstat(['top', '--collector', upBase, '--ca', pki.ca, '--api-token-file', tokenFile]);
+      }
+      expect(top.stdout).toMatch(/^up-tls\s+live\s/m);
+    } finally {
+      up.kill('SIGTERM');
+      await once(up, 'exit');
+    }
   });
 });
