@@ -19,7 +19,9 @@ export interface Flatness {
   /** The slope times the second half's length: how much it grew while it should be flat. */
   secondHalfGrowthMiB: number;
   boundMiB: number;
+  /** Judged on at least 3 samples in the second half; otherwise false. */
   flat: boolean;
+  secondHalfSamples: number;
 }
 
 const MiB = 2 ** 20;
@@ -68,6 +70,7 @@ export function flatness(points: readonly MemoryPoint[], absMiB: number, relativ
     secondHalfGrowthMiB: round1(growth),
     boundMiB: round1(boundMiB),
     flat: second.length >= 3 && growth <= boundMiB,
+    secondHalfSamples: second.length,
   };
 }
 

@@ -10,7 +10,6 @@ export interface StaleSummary {
   events: number;
   correct: number;
   false: number;
-  harnessLate: number;
   /** Unjudged at the end (their slots were never reached). */
   unjudged: number;
   /** Detection delay of the correct ones: past lastSeen + 3 intervals. */
@@ -70,7 +69,7 @@ export function renderTable(r: SoakResult): string {
   const f = r.fleet;
   const m = r.memory;
   const mem = (name: string, x: Flatness) =>
-    `${name.padEnd(22)} ${String(x.firstHalfMeanMiB).padStart(8)} ${String(x.secondHalfMeanMiB).padStart(8)} ${String(x.slopeMiBPerHour).padStart(10)} ${String(x.secondHalfGrowthMiB).padStart(9)} ${String(x.boundMiB).padStart(7)}  ${x.flat ? 'flat' : 'GROWING'}`;
+    `${name.padEnd(22)} ${String(x.firstHalfMeanMiB).padStart(8)} ${String(x.secondHalfMeanMiB).padStart(8)} ${String(x.slopeMiBPerHour).padStart(10)} ${String(x.secondHalfGrowthMiB).padStart(9)} ${String(x.boundMiB).padStart(7)}  ${x.secondHalfSamples < 3 ? 'too few samples' : x.flat ? 'flat' : 'GROWING'}`;
   const lastCheck = r.checks.records.filter((c) => c.outcome).at(-1)?.outcome;
   const ok = (b: boolean | string) => (b === true ? 'met' : b === false ? 'MISSED' : b);
   return [
@@ -78,12 +77,12 @@ export function renderTable(r: SoakResult): string {
     `machine: ${String(r.machine['nproc'])} cores, ${String(r.machine['memGiB'])} GiB, node ${String(r.machine['node'])}; commit ${r.commit}`,
     `published ${f.published} (lost ${f.lost}, duplicated ${f.duplicated}, reordered ${f.reordered}); restarts ${f.restarts}, goodbyes ${f.goodbyes}, rejoins ${f.rejoins}, silences ${f.silences}, returns ${f.returns}`,
     `collector ingest: ${Object.entries(r.collector.ingest).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `harness lateness: max ${r.lateness.maxMs} ms, ${r.lateness.over50ms} of ${r.lateness.steps} slots over 50 ms`,
+    `harness lateness: max ${r.lateness.maxMs} ms, ${r.lateness.over50ms} of ${r.lateness.steps} slots over 50 ms; fleet paused ${r.lateness.pauses} times for checks that outlasted the quiet part, ${(r.lateness.pausedMs / 1000).toFixed(1)} s in all`,
     `cpu (average, % of one core): collector ${r.cpu.collectorPercent}, nats-server ${r.cpu.natsPercent}, soak harness ${r.cpu.soakPercent}; load average ${String(r.machine['loadAtStart'])} at start, ${String(r.machine['loadAtEnd'])} at end`,
     '',
     `exactness: ${r.checks.exact} of ${r.checks.total} checks exact, ${r.checks.mismatched} mismatched, ${r.checks.inconclusive} inconclusive (state changed between reads); slowest check ${r.checks.maxMs} ms; slowest collector answer ${r.checks.maxResponseMs} ms, longest collector event-loop delay ${r.checks.maxEventLoopLagMs} ms`,
     lastCheck ? `  last check: ${lastCheck.nodes} nodes (${lastCheck.live} live, ${lastCheck.stale} stale), ${lastCheck.httpConnections} HTTP connections, max receive lag ${lastCheck.maxReceiveLagMs} ms` : '  no check completed',
-    `stale: ${r.stale.events} stale events: ${r.stale.correct} correct, ${r.stale.false} false, ${r.stale.harnessLate} from harness lateness, ${r.stale.unjudged} unjudged; detection delay past 3 intervals p50 ${r.stale.delayP50Ms} ms, p99 ${r.stale.delayP99Ms} ms, max ${r.stale.delayMaxMs} ms`,
+    `stale: ${r.stale.events} stale events: ${r.stale.correct} correct, ${r.stale.false} false, ${r.stale.unjudged} unjudged; detection delay past 3 intervals p50 ${r.stale.delayP50Ms} ms, p99 ${r.stale.delayP99Ms} ms, max ${r.stale.delayMaxMs} ms`,
     '',
     `memory (MiB)${m.judged ? '' : ' — not judged: run shorter than --memory-min-minutes'}`,
     `${'series'.padEnd(22)} ${'1st half'.padStart(8)} ${'2nd half'.padStart(8)} ${'MiB/hour'.padStart(10)} ${'growth'.padStart(9)} ${'bound'.padStart(7)}`,
