@@ -14,3 +14,12 @@ export function parseDuration(text: string): number {
   if (!Number.isSafeInteger(Math.round(ms))) throw new Error(`duration "${text.slice(0, 40)}" is too long`);
   return Math.round(ms);
 }
+
+/** A parser for a duration flag that must lie in [minMs, maxMs] (so `0s` or `100y` fail at start-up). */
+export function durationBetween(minMs: number, maxMs: number, minText: string, maxText: string): (text: string) => number {
+  return (text) => {
+    const ms = parseDuration(text);
+    if (ms < minMs || ms > maxMs) throw new Error(`"${text}": expected between ${minText} and ${maxText}`);
+    return ms;
+  };
+}

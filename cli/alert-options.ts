@@ -1,7 +1,7 @@
 // Surge-detection flags shared by `collector` and `up`: how often, how sure, how big.
 
 import type { Command } from 'commander';
-import { parseDuration } from '../agent/duration.js';
+import { durationBetween } from '../agent/duration.js';
 import { DEFAULT_THRESHOLDS } from '../collector/alerts/alert-types.js';
 import type { ThresholdOverrides } from '../collector/alerts/surge-detector.js';
 import { argParser } from './agent-options.js';
@@ -20,7 +20,7 @@ export function addAlertOptions(command: Command): Command {
   const d = DEFAULT_THRESHOLDS;
   return command
     .option('--no-alerts', 'run no surge detection')
-    .option('--alert-every <duration>', 'how often surges are judged (default 10s; up: its interval)', argParser(parseDuration))
+    .option('--alert-every <duration>', 'how often surges are judged (default 10s; up: its interval)', argParser(durationBetween(100, 3_600_000, '100ms', '1h')))
     .option('--alert-warmup <n>', 'evaluations learnt before any surge is judged', argParser(whole(1, 100_000)), d.baseline.warmup)
     .option('--alert-k <n>', 'deviations above the baseline that make a surge', argParser(positive), d.connections.k)
     .option('--alert-min-rise <n>', 'fewest extra inbound connections that make a surge', argParser(whole(1, 10_000_000)), d.connections.minRise)

@@ -21,12 +21,23 @@ describe('fleetstat usage errors', () => {
     [['up', '--alert-warmup', 'x'], /expected a whole number from 1/],
     [['collector', '--grpc', '127.0.0.1:0', '--alert-k', '0'], /expected a number above 0/],
     [['collector', '--grpc', '127.0.0.1:0', '--accept-queue-limit', '-5'], /expected a whole number|unknown option/],
+    [['collector', '--grpc', '127.0.0.1:0', '--alert-every', '0s'], /"0s": expected between 100ms and 1h/],
+    [['collector', '--grpc', '127.0.0.1:0', '--retain-minutes', '1ms'], /"1ms": expected between 1h and 90d/],
+    [['collector', '--grpc', '127.0.0.1:0', '--retain-hours', '99999d'], /"99999d": expected between 1d and 3650d/],
+    [['collector', '--grpc', '127.0.0.1:0', '--retain-minutes', '30d', '--retain-hours', '7d'], /--retain-hours must be at least --retain-minutes/],
+    [['collector', '--grpc', '127.0.0.1:0', '--detail-rate', '1e9'], /expected requests per second/],
     [['nosuchcommand'], /unknown command 'nosuchcommand'/],
   ])('%j', async (args, message) => {
     const { code, stderr } = await fleetstat(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a history directory that cannot be made fails start-up at once, naming why', async () => {
+    const { code, stderr } = await fleetstat(['collector', '--grpc', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', '/proc/fleetstat-nope']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cannot open history database in \/proc\/fleetstat-nope: ENOENT/);
   });
 
   it('--help and --version exit 0', async () => {
