@@ -20,6 +20,8 @@ export interface CollectorOptions {
   logger: Logger;
   maxSnapshotBytes?: number;
   detail?: DetailClient;
+  /** /api/v1/connections requests per second per client address. */
+  detailRate?: number;
   /** How often stale nodes are looked for; queries also sweep first. */
   sweepMs?: number;
   /** Pod metadata for attribution (the Kubernetes watch). */
@@ -62,6 +64,7 @@ export class Collector {
       metrics: fleetMetrics(this.state, { podSeries: options.podSeries === true, ...(options.alerts ? { alerts: options.alerts } : {}) }),
       logger: options.logger,
       ...(options.detail ? { detail: options.detail } : {}),
+      ...(options.detailRate ? { detailRate: options.detailRate } : {}),
       ...(options.history ? { history: options.history } : {}),
       ...(options.alerts ? { alerts: options.alerts } : {}),
       ready: () => this.readiness(),

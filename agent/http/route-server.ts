@@ -20,8 +20,13 @@ export class HttpError extends Error {
   }
 }
 
+/** Who is asking: the client's address (for per-client limits). */
+export interface RequestClient {
+  address: string;
+}
+
 /** A string is sent as Prometheus/plain text, a RawResponse as it is (files), anything else as JSON. */
-export type RouteHandler = (url: URL) => Promise<unknown>;
+export type RouteHandler = (url: URL, client: RequestClient) => Promise<unknown>;
 
 /** A body sent byte for byte with its own type and headers (the dashboard's files). */
 export interface RawResponse {
@@ -86,7 +91,7 @@ export class RouteServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET');
       const url = new URL(req.url ?? '/', 'http://localhost');
       this.options.guard?.(url, req.headers);
-      const body = await this.route(url);
+      const body = await this.route(url, { address: req.socket.remoteAddress ?? '' });
       if (isRawResponse(body)) {
         res.writeHead(body.status, { ...body.headers, 'content-type': body.contentType, 'content-length': body.body.length });
         res.end(body.body);

@@ -52,6 +52,7 @@ export async function runCollector(flags: CollectorFlags, natsSecurity: NatsSecu
     cluster: flags.cluster,
     logger,
     maxSnapshotBytes: flags.maxSnapshotBytes,
+    detailRate: flags.detailRate,
     ...(auth ? { auth } : {}),
     ...(httpTls ? { tls: httpTls } : {}),
     detail: new RouteDetailClient((node): IngestTransport | undefined => collector.state.registry.get(node)?.transport, routes),

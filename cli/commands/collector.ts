@@ -7,6 +7,7 @@ import { DEFAULT_MAX_SNAPSHOT_BYTES } from '../../collector/ingest/decode-snapsh
 import { argParser } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
+import { DEFAULT_DETAIL_RATE, parseRate } from '../rate-options.js';
 import type { HistoryFlags } from '../history-options.js';
 import { addHistoryOptions } from '../history-options.js';
 import type { AlertFlags } from '../alert-options.js';
@@ -25,6 +26,7 @@ export interface CollectorFlags extends NatsCredentialFlags, HistoryFlags, Alert
   grpc?: HostPort;
   listen: HostPort;
   maxSnapshotBytes: number;
+  detailRate: number;
   kubernetes?: boolean;
   kubeApi?: string;
   kubeTokenFile?: string;
@@ -46,6 +48,7 @@ export function registerCollector(program: Command): void {
     .option('--grpc <host:port>', 'serve IngestService and QueryService here', argParser(parseListenAddress))
     .option('--listen <host:port>', 'HTTP API, /metrics, /healthz, /readyz', argParser(parseListenAddress), parseListenAddress('0.0.0.0:7470'))
     .option('--max-snapshot-bytes <n>', 'larger snapshots are rejected', argParser(parseBytes), DEFAULT_MAX_SNAPSHOT_BYTES)
+    .option('--detail-rate <n>', '/api/v1/connections requests per second one client address may make (burst: twice that)', argParser(parseRate), DEFAULT_DETAIL_RATE)
     .option('--kubernetes', 'attribute counts to pods and workloads by watching pods (in-cluster service account)')
     .option('--kube-api <url>', 'with --kubernetes: API server URL instead of the in-cluster one')
     .option('--kube-token-file <file>', 'with --kube-api: bearer token file')

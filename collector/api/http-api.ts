@@ -3,7 +3,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { RequestClient } from '../../agent/http/route-server.js';
 import { HttpError, RouteServer } from '../../agent/http/route-server.js';
+import { RequesterRateLimit } from '../../agent/detail/requester-rate-limit.js';
 import type { KeyPair } from '../../agent/tls/pem-files.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { WWW_AUTHENTICATE } from './bearer-auth.js';
@@ -35,6 +37,8 @@ export interface HttpApiOptions {
   ready: () => boolean;
   /** With it, every request but the probes and the dashboard's own files needs the bearer token. */
   auth?: BearerAuth;
+  /** /api/v1/connections requests per second per client address (each fans out to every node); default 10. */
+  detailRate?: number;
   /** Serve HTTPS. */
   tls?: KeyPair;
 }
@@ -43,16 +47,18 @@ const MAX_ROWS = 100_000;
 
 export class HttpApi {
   readonly server: RouteServer;
+  private readonly detailLimit: RequesterRateLimit;
 
   constructor(private readonly options: HttpApiOptions) {
     const { auth, tls } = options;
-    this.server = new RouteServer((url) => this.route(url), options.logger, {
+    this.detailLimit = new RequesterRateLimit({ perSecond: options.detailRate ?? 10 });
+    this.server = new RouteServer((url, client) => this.route(url, client), options.logger, {
       ...(tls ? { tls } : {}),
       ...(auth ? { guard: (url: URL, headers: IncomingHttpHeaders) => authenticate(auth, url, headers) } : {}),
     });
   }
 
-  private async route(url: URL): Promise<unknown> {
+  private async route(url: URL, client: RequestClient): Promise<unknown> {
     const { state } = this.options;
     // The dashboard's page and files, matched on the exact pathname (see dashboard-routes.ts).
     const asset = dashboardRoute(url.pathname);
@@ -85,7 +91,7 @@ export class HttpApi {
       if (!alerts) throw new HttpError(501, 'this collector runs no surge detection');
       return { active: alerts.active(), recent: alerts.recent() };
     }
-    if (path === '/api/v1/connections') return this.connections(url.searchParams);
+    if (path === '/api/v1/connections') return this.connections(url.searchParams, client);
     throw new HttpError(404, `no route ${path}`);
   }
 
@@ -105,9 +111,15 @@ export class HttpApi {
     return view();
   }
 
-  private async connections(params: URLSearchParams): Promise<unknown> {
+  private async connections(params: URLSearchParams, client: RequestClient): Promise<unknown> {
     const { detail, state } = this.options;
     if (!detail) throw new HttpError(501, 'this collector has no detail transport (NATS or gRPC)');
+    const decision = this.detailLimit.take(client.address, Date.now());
+    if (!decision.allowed) {
+      throw new HttpError(429, `rate limited: too many connection listings from ${client.address}; retry in ${decision.retryAfterMs} ms`, {
+        'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)),
+      });
+    }
     const port = numberParam(params, 'port', 0, 65535) ?? 0;
     const stateName = params.get('state');
     const stateCode = stateName ? tcpStateCode(stateName) : 0;
