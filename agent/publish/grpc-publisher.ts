@@ -336,8 +336,9 @@ export class GrpcPublisher implements SnapshotPublisher {
     if (waiter && (refused || tlsFailed)) {
       this.state = 'failed';
       this.client?.close();
-      const what = tlsFailed ? 'TLS handshake with the collector' : 'collector';
-      waiter.reject(new PublishError(`${what} at ${this.options.address} failed: ${reason}`, { cause: error }));
+      const { address } = this.options;
+      const message = tlsFailed ? `TLS handshake with the collector at ${address} failed: ${reason}` : `collector at ${address} refused the publish stream: ${reason}`;
+      waiter.reject(new PublishError(message, { cause: error }));
       return;
     }
     if (!stream.accepted) this.failedAttempts++;
