@@ -2,7 +2,8 @@
 // collector of cluster prod with JetStream and an agent of prod work within their subject
 // permissions, detail requests included; an agent with prod's credentials but --cluster
 // staging is refused by the server, keeps running, says why in its log (once, not per
-// snapshot) and counts the refusals in its /metrics.
+// snapshot) and counts the refusals in its /metrics; over core NATS and through JetStream,
+// no refused snapshot counts as sent.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,8 @@ describe('subject permissions of the example nats-server.conf', () => {
   let collector: CollectorChild;
   let prodAgent: AgentChild;
   let strayAgent: AgentChild;
+  let strayJetStream: AgentChild;
+  let strayJetStreamBase = '';
   let strayBase = '';
 
   beforeAll(async () => {
@@ -39,11 +42,15 @@ describe('subject permissions of the example nats-server.conf', () => {
     const strayPort = await freePort();
     strayBase = `http://127.0.0.1:${strayPort}`;
     strayAgent = new AgentChild([...agentArgs, '--cluster', 'staging', '--node', 'stray-1', '--listen', `127.0.0.1:${strayPort}`]);
+    const jsPort = await freePort();
+    strayJetStreamBase = `http://127.0.0.1:${jsPort}`;
+    strayJetStream = new AgentChild([...agentArgs, '--cluster', 'staging', '--node', 'stray-js', '--jetstream', '--listen', `127.0.0.1:${jsPort}`]);
   });
 
   afterAll(async () => {
     await prodAgent?.stop();
     await strayAgent?.stop();
+    await strayJetStream?.stop();
     await collector?.stop();
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -77,4 +84,16 @@ describe('subject permissions of the example nats-server.conf', () => {
     const nodes = await getJson<{ name: string }[]>(`${collector.base}/api/v1/nodes`);
     expect(nodes.map((n) => n.name)).toEqual(['prod-1']);
   });
+
+  it('through JetStream the refused publish gets no ack: the agent logs the refusal, counts the failure, and sends nothing', async () => {
+    await strayJetStream.waitForLog('a permissions refusal', (l) => /refused to let this user publish to fleetstat\.v1\.staging\.snap\.stray-js/.test(l.msg), 20_000);
+    let failed = 0;
+    for (let i = 0; i < 150 && failed < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      failed = valueOf(await scrape(strayJetStreamBase), 'fleetstat_agent_snapshots_failed_total');
+    }
+    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(valueOf(await scrape(strayJetStreamBase), 'fleetstat_agent_snapshots_sent_total')).toBe(0);
+    expect(strayJetStream.running).toBe(true);
+  }, 30_000);
 });

@@ -167,20 +167,25 @@ export class NatsPublisher implements SnapshotPublisher {
   private async send(out: Outgoing): Promise<void> {
     const nc = this.link.connection;
     if (!nc) throw new errors.ConnectionError('not connected');
-    if (this.opts.jetstream) {
-      const ack = await this.jetstream(nc).publish(this.subject, out.bytes, { msgID: out.msgID, timeout: this.timeoutMs });
-      if (ack.duplicate) this.stats.duplicates++;
-    } else {
-      const refused = this.link.refusedPublishesTo(this.subject);
-      nc.publish(this.subject, out.bytes);
-      await withTimeout(nc.flush(), this.timeoutMs);
-      // A publish the user's permissions do not allow is refused with an asynchronous -ERR that
-      // arrives before the flush's PONG; the status event for it is handled a tick later.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.link.refusedPublishesTo(this.subject) > refused) {
-        throw new PublishError(`the NATS server's permissions do not let this user publish to ${this.subject}`);
+    // A publish the user's permissions do not allow is refused with an asynchronous -ERR: before
+    // a flush's PONG (whose status event is handled a tick later), or instead of a JetStream ack.
+    const refusedBefore = this.link.refusedPublishesTo(this.subject);
+    const refused = () => this.link.refusedPublishesTo(this.subject) > refusedBefore;
+    const refusal = (cause?: unknown) =>
+      new PublishError(`the NATS server's permissions do not let this user publish to ${this.subject}`, { cause });
+    try {
+      if (this.opts.jetstream) {
+        const ack = await this.jetstream(nc).publish(this.subject, out.bytes, { msgID: out.msgID, timeout: this.timeoutMs });
+        if (ack.duplicate) this.stats.duplicates++;
+      } else {
+        nc.publish(this.subject, out.bytes);
+        await withTimeout(nc.flush(), this.timeoutMs);
+        await new Promise((resolve) => setImmediate(resolve));
       }
+    } catch (err) {
+      throw refused() ? refusal(err) : err;
     }
+    if (refused()) throw refusal();
     this.stats.sent++;
   }
 
