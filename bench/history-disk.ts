@@ -1,89 +1,106 @@
-// Measures the history database's bytes per series per day: simulated nodes report at a fixed
-// interval for some days (time compressed through the store's clock), then SQLite's dbstat
-// gives the bytes each table holds.
-//
-//   npx tsx bench/history-disk.ts [--nodes 100] [--series 8] [--days 2] [--interval 10]
+// Bench part 3a: the history database's bytes per node per day. Simulated nodes (history-model.ts)
+// report every 10 s for 30 days through the store's real write path (recordSample, flush, seal),
+// time compressed through the store's clock; SQLite's dbstat then gives the bytes each table
+// holds. Bytes per node per day do not depend on the node count (each node's series are stored
+// apart; only the cluster-wide series are shared, and their share shrinks as nodes are added),
+// so a few nodes give the figure for 10,000.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { HistoryStore } from '../collector/history/history-store.js';
-import type { SamplePoint } from '../collector/history/series-key.js';
+import { DEFAULT_RETENTION } from '../collector/history/retention.js';
+import { DAY_MS, fleetSeries, makeRandom, pointsAt } from './history-model.js';
+import { nowMs } from './lib/stats.js';
 
-const DAY_MS = 86_400_000;
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '100' },
-    series: { type: 'string', default: '8' },
-    days: { type: 'string', default: '2' },
-    interval: { type: 'string', default: '10' },
-  },
-});
-const nodes = Number(values.nodes);
-const seriesPerNode = Number(values.series);
-const days = Number(values.days);
-const intervalMs = Number(values.interval) * 1000;
+const FLUSH_EVERY_MS = 600_000;
 
-// Deterministic (mulberry32), so runs compare.
-let seed = 42;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+export interface DiskResult {
+  nodes: number;
+  seriesPerNode: number;
+  clusterSeries: number;
+  days: number;
+  intervalMs: number;
+  samples: number;
+  seconds: number;
+  /** Bytes per table (dbstat: pages in use) after the run, before any retention. */
+  tableBytes: Record<string, number>;
+  fileBytes: number;
+  /** Per node per day: all tables, and the growing ones apart. */
+  perNodeDay: { total: number; minutePacked: number; minuteRows: number; hour: number; dayPeak: number; series: number };
+  /** All tables per series per day, and so per node at 10,000 nodes (its 8 series; the cluster's share vanishes). */
+  perSeriesDay: number;
+  atFleetScalePerNodeDay: number;
+  /** Per node once retention holds (default 14 d of minutes, 730 d of hours). */
+  steadyPerNode: number;
+  /** After pruning at day `days` with default retention. */
+  afterPrune: { tableBytes: Record<string, number>; perNode: number };
 }
 
-// Realistic mixes: ESTABLISHED in the hundreds, TIME_WAIT in the thousands, SYN_RECV and the
-// closing states near zero (often exactly zero, which a series then drops to and back).
-const STATES = ['ESTABLISHED', 'TIME_WAIT', 'SYN_RECV', 'CLOSE_WAIT', 'FIN_WAIT2', 'LAST_ACK', 'FIN_WAIT1', 'CLOSING'];
-const BASE = [400, 2000, 3, 5, 8, 1, 2, 0];
-const points: Array<SamplePoint & { base: number }> = [];
-for (let n = 0; n < nodes; n++) {
-  for (let s = 0; s < seriesPerNode; s++) {
-    const port = s < STATES.length ? 80 : 443;
-    const state = STATES[s % STATES.length] as string;
-    const base = (BASE[s % BASE.length] as number) * (0.5 + random());
-    points.push({ node: `node-${n}`, port, direction: 'inbound', state, value: Math.round(base), base });
+function tableBytes(path: string): Record<string, number> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>;
+    return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
+  } finally {
+    db.close();
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-disk-'));
-const start = Date.UTC(2024, 0, 1);
-const clock = { now: start };
-const store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0, flushPoints: 200_000 });
-const began = performance.now();
-let samples = 0;
-for (let t = start; t < start + days * DAY_MS; t += intervalMs) {
-  clock.now = t;
-  for (const p of points) {
-    // A daily wave plus noise; small series hit 0 and come back.
-    const wave = 1 + 0.5 * Math.sin((2 * Math.PI * (t - start)) / DAY_MS);
-    p.value = Math.max(0, Math.round(p.base * wave * (0.9 + 0.2 * random()) + (p.base < 10 ? random() * 4 - 2 : 0)));
+export function measureDisk(options: { nodes: number; days: number; intervalMs: number; progress: (text: string) => void }): DiskResult {
+  const { nodes, days, intervalMs } = options;
+  const random = makeRandom(42);
+  const fleet = fleetSeries(nodes, random);
+  const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-disk-'));
+  try {
+    const start = Date.UTC(2024, 0, 1);
+    const clock = { now: start };
+    // Timers off: the loop flushes and seals every 10 simulated minutes (the collector flushes
+    // every 5 s: the same rows, in fewer transactions, so a 30-day run takes about a minute).
+    const store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0, flushPoints: 1e9 });
+    const began = nowMs();
+    let samples = 0;
+    for (let t = start; t < start + days * DAY_MS; t += intervalMs) {
+      clock.now = t;
+      store.recordSample(t, pointsAt(fleet, t, start, random));
+      samples++;
+      if ((t + intervalMs) % FLUSH_EVERY_MS < intervalMs) store.flushAndSeal();
+      if (t % DAY_MS === 0 && t > start) options.progress(`  3a: day ${(t - start) / DAY_MS} of ${days}`);
+    }
+    const seconds = (nowMs() - began) / 1000;
+    const clusterSeries = (store.database.prepare("SELECT count(*) AS n FROM series WHERE node = '*'").get() as { n: number }).n;
+    store.close();
+    const path = join(dir, 'history.db');
+    const bytes = tableBytes(path);
+    const fileBytes = statSync(path).size;
+    const get = (name: string): number => bytes[name] ?? 0;
+    const per = (b: number): number => b / nodes / days;
+    const minutePacked = get('rollup_minute_packed');
+    const hour = get('rollup_hour');
+    const dayPeak = get('rollup_day_peak') + get('rollup_day_peak_rank');
+    const seriesBytes = get('series') + get('sqlite_autoindex_series_1');
+    const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+    // Steady state: 14 days of packed minutes, 730 of hours and day peaks; the recent-minute rows,
+    // the series and the schema stay as they are.
+    const fixed = total - minutePacked - hour - dayPeak;
+    const steadyPerNode = (fixed + (minutePacked / days) * (DEFAULT_RETENTION.minutes / DAY_MS) +
+      ((hour + dayPeak) / days) * (DEFAULT_RETENTION.hours / DAY_MS)) / nodes;
+
+    const reopened = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
+    reopened.prune(start + days * DAY_MS);
+    reopened.close();
+    const pruned = tableBytes(path);
+    return {
+      nodes, seriesPerNode: fleet.length / nodes, clusterSeries, days, intervalMs, samples, seconds,
+      tableBytes: bytes, fileBytes,
+      perNodeDay: { total: per(total), minutePacked: per(minutePacked), minuteRows: per(get('rollup_minute')), hour: per(hour), dayPeak: per(dayPeak), series: per(seriesBytes) },
+      perSeriesDay: total / (fleet.length + clusterSeries) / days,
+      atFleetScalePerNodeDay: (total / (fleet.length + clusterSeries) / days) * (fleet.length / nodes),
+      steadyPerNode,
+      afterPrune: { tableBytes: pruned, perNode: Object.values(pruned).reduce((a, b) => a + b, 0) / nodes },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  store.recordSample(t, points.filter((p) => p.value > 0)); // absent = dropped to zero, as the collector sends it
-  samples++;
 }
-store.close();
-const seconds = (performance.now() - began) / 1000;
-
-const db = new Database(join(dir, 'history.db'), { readonly: true });
-const byTable = new Map((db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>)
-  .map((r) => [r.name, r.bytes]));
-const counts = db.prepare(`SELECT (SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM rollup_minute) AS minutes,
-  (SELECT COUNT(*) FROM rollup_hour) AS hours`).get() as { series: number; minutes: number; hours: number };
-db.close();
-const fileBytes = statSync(join(dir, 'history.db')).size;
-rmSync(dir, { recursive: true, force: true });
-
-const seriesDays = counts.series * days;
-const minuteBytes = byTable.get('rollup_minute') ?? 0;
-const hourBytes = byTable.get('rollup_hour') ?? 0;
-const perSeriesDay = { minute: minuteBytes / seriesDays, hour: hourBytes / seriesDays };
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-console.log(`${nodes} nodes x ${seriesPerNode} series (+${counts.series - nodes * seriesPerNode} cluster-wide), ${days} days at ${intervalMs / 1000} s: ${samples} samples in ${seconds.toFixed(1)} s`);
-console.log(`rows: ${counts.minutes} minute (${(minuteBytes / counts.minutes).toFixed(1)} B/row), ${counts.hours} hour (${(hourBytes / counts.hours).toFixed(1)} B/row); file ${kb(fileBytes)}`);
-console.log(`per series per day: ${kb(perSeriesDay.minute + perSeriesDay.hour)} (minute rows ${kb(perSeriesDay.minute)}, hour rows ${kb(perSeriesDay.hour)})`);
-console.log(`per node per day (its ${seriesPerNode} series + its share of the cluster's): ${kb((fileBytes / days) / nodes)}`);
-console.log(`steady state per series at 14 d of minutes + 730 d of hours: ${kb(perSeriesDay.minute * 14 + perSeriesDay.hour * 730)}`);

@@ -12,9 +12,9 @@ export interface HistoryStoreOptions {
   /** Retention per resolution in ms; defaults 14 days of minutes, 730 days of hours. */
   retention?: Partial<Retention>;
   now?: () => number;
-  /** Flush pending samples this often; 0 turns the timer off (the caller flushes). Default 5 s. */
+  /** Write the minutes that are over this often; 0 turns the timer off (the caller flushes). Default 5 s. */
   flushEveryMs?: number;
-  /** Flush as soon as this many samples are pending. Default 100,000. */
+  /** Flush everything as soon as this many samples are pending. Default 1,000,000 (12 samples of 10,000 nodes x 8 series). */
   flushPoints?: number;
   /** Bound on pending (series, minute) cells; samples needing more are dropped. Default 250,000. */
   maxPendingCells?: number;
@@ -29,7 +29,7 @@ export type HistorySettings = Required<Omit<HistoryStoreOptions, 'dir' | 'retent
 
 const DEFAULTS: HistorySettings = {
   flushEveryMs: 5_000,
-  flushPoints: 100_000,
+  flushPoints: 1_000_000,
   maxPendingCells: 250_000,
   pruneEveryMs: 300_000,
   zeroFillMs: 300_000,

@@ -3,22 +3,24 @@
 // (node '*') beside each node's, kept for a retention per resolution.
 //
 // Writes are batched: samples fold into pending minute cells in memory, and one transaction
-// upserts them every `flushEveryMs` or `flushPoints` samples. The buffer is bounded; what does
-// not fit is dropped and counted. After a timed or size-triggered flush, a bounded slice of the
-// finished hours' minute rows is packed into per-hour blobs (minute-sealer.ts); a query's flush
-// skips that, so queries never wait for it. After start-up nothing here throws on bad input or a failing
-// disk: it counts, logs at most once a minute, and retries on the next flush.
+// upserts the minutes that are over every `flushEveryMs` (everything at `flushPoints` samples
+// or a half-full buffer). The buffer is bounded; what does not fit is dropped and counted.
+// After a timed or size-triggered flush, a bounded slice of the finished hours' minute rows is
+// packed into per-hour blobs (minute-sealer.ts); a query's flush skips that, so queries never
+// wait for it. After start-up nothing here throws on bad input or a failing disk: it counts,
+// logs at most once a minute, and retries on the next flush.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { ensureDirectory } from './data-directory.js';
 import { HistoryStoreError } from './history-errors.js';
 import { PendingRollups } from './pending-rollups.js';
 import type { HistorySettings, HistoryStoreOptions } from './history-options.js';
 import { resolveOptions } from './history-options.js';
 import type { PruneResult, Retention } from './retention.js';
 import { RetentionPruner } from './retention.js';
+import { bucketOf } from './rollup.js';
 import { RollupWriter } from './rollup-writer.js';
 import { MinuteSealer } from './minute-sealer.js';
 import { migrate } from './schema.js';
@@ -84,6 +86,7 @@ export class HistoryStore {
   /** Numbers recordSample calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
   private readonly flushPoints: number;
+  private readonly maxPendingCells: number;
   private readonly warning: ThrottledWarning;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -93,10 +96,10 @@ export class HistoryStore {
     const { settings, retention } = resolveOptions(options);
     let db: Database.Database;
     try {
-      if (options.dir) mkdirSync(options.dir, { recursive: true });
+      if (options.dir) ensureDirectory(options.dir);
       db = new Database(options.dir ? join(options.dir, 'history.db') : ':memory:');
     } catch (cause) {
-      throw new HistoryStoreError(`cannot open history database in ${options.dir ?? 'memory'}`, { cause });
+      throw new HistoryStoreError(`cannot open history database in ${options.dir ?? 'memory'}: ${(cause as Error).message}`, { cause });
     }
     try {
       if (options.dir) {
@@ -127,6 +130,7 @@ export class HistoryStore {
     this.retention = retention;
     this.now = now;
     this.flushPoints = settings.flushPoints;
+    this.maxPendingCells = settings.maxPendingCells;
     this.pending = new PendingRollups(settings.maxPendingCells);
     this.writer = new RollupWriter(db);
     this.pruner = new RetentionPruner(db);
@@ -192,13 +196,32 @@ export class HistoryStore {
 
   /** Write pending samples in one transaction. False when it failed (kept for the next try). */
   flush(): boolean {
+    return this.flushBefore(Infinity);
+  }
+
+  /**
+   * What the flush timer does: write the minutes that are over (each cell once, instead of an
+   * upsert per flush while its minute fills: a sixth of the writes at a 10 s interval), then
+   * seal a bounded part of the finished hours. Everything pending is written instead when the
+   * buffer is half full. Queries and close() flush everything.
+   */
+  flushAndSeal(): boolean {
+    let flushed = this.flushBefore(bucketOf(this.now(), 'minute'));
+    if (flushed && (this.pending.points >= this.flushPoints || this.pending.cells >= this.maxPendingCells / 2)) flushed = this.flush();
+    this.seal();
+    return flushed;
+  }
+
+  private flushBefore(beforeMinute: number): boolean {
     if (this.closed || this.pending.cells === 0) return true;
     try {
-      const rows = this.db.transaction(() => this.writer.write(this.pending))();
+      const rows = this.db.transaction(() => this.writer.write(this.pending, beforeMinute))();
+      if (rows === 0) return true;
       this.stats.transactions++;
       this.stats.flushes++;
       this.stats.rowsWritten += rows;
-      this.pending.clear();
+      if (beforeMinute === Infinity) this.pending.clear();
+      else this.pending.clearBefore(beforeMinute);
       return true;
     } catch (error) {
       // The rollback also undid series rows inserted in it, so cached ids may be gone.
@@ -207,13 +230,6 @@ export class HistoryStore {
       this.warning.warn('history flush failed; samples kept for the next try', error, this.now());
       return false;
     }
-  }
-
-  /** What the flush timer does: flush, then seal a bounded part of the finished hours. */
-  flushAndSeal(): boolean {
-    const flushed = this.flush();
-    this.seal();
-    return flushed;
   }
 
   /**

@@ -49,6 +49,19 @@ export class PendingRollups {
     return this.bySeries.entries();
   }
 
+  /** Drop the cells of minutes before `minute` (written by a partial flush). */
+  clearBefore(minute: number): void {
+    for (const [series, minutes] of this.bySeries) {
+      for (const [m, cell] of minutes) {
+        if (m >= minute) continue;
+        minutes.delete(m);
+        this.cellCount--;
+        this.pointCount -= cell.count;
+      }
+      if (minutes.size === 0) this.bySeries.delete(series);
+    }
+  }
+
   clear(): void {
     this.bySeries.clear();
     this.cellCount = 0;

@@ -45,10 +45,15 @@ export class RollupWriter {
       ON CONFLICT (day, series_id) DO UPDATE SET max_value = excluded.max_value WHERE excluded.max_value > max_value`);
   }
 
-  /** Upsert every pending cell; returns minute and hour rows written. Run inside a transaction. */
-  write(pending: PendingRollups): number {
+  /** Upsert the pending cells of minutes before `beforeMinute`; returns minute and hour rows written. Run inside a transaction. */
+  write(pending: PendingRollups, beforeMinute = Infinity): number {
     let rows = 0;
-    for (const [series, minutes] of pending.series()) {
+    for (const [series, all] of pending.series()) {
+      let minutes = all;
+      if (beforeMinute !== Infinity) {
+        minutes = new Map([...all].filter(([minute]) => minute < beforeMinute));
+        if (minutes.size === 0) continue;
+      }
       const seriesRowId = this.seriesRowId(series);
       for (const [minute, cell] of minutes) rows += this.upsert(this.upsertMinute, seriesRowId, minute, cell);
       for (const [hour, cell] of hourCells(minutes)) {
