@@ -2,7 +2,8 @@
 // 100,000 loopback TCP sockets and measures, as ratios to peer tools timed in the same run,
 //   1. whole commands (netstat, ss, cat, fleetstat) run inside it,
 //   2. in-process parse and read cost on its tables,
-//   3. what a nearly empty second namespace costs while the big one exists.
+//   3. what a nearly empty second namespace costs while the big one exists,
+//   4. history at fleet scale (bench/history-scale.ts; FSBENCH_HISTORY=0 skips it).
 // Prints a table and writes bench/results/latest.json. Namespaces and processes it makes are
 // removed at the end, on error and on SIGINT/SIGTERM.
 //
@@ -16,6 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanInetTable } from '../agent/procfs/proc-net-inet.js';
 import { ProcFileReader } from '../agent/procfs/read-proc-file.js';
+import { historyReport, runHistoryScale, writeHistoryResults } from './history-scale.js';
 import type { CommandSection } from './lib/commands.js';
 import { benchCommands } from './lib/commands.js';
 import type { NamespacePhase } from './lib/namespaces.js';
@@ -380,6 +382,13 @@ async function main(): Promise<number> {
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify({ ...results, table: text.split('\n') }, null, 2)}\n`);
   progress(`wrote ${relative(process.cwd(), OUT)}`);
+  if (process.env.FSBENCH_HISTORY !== '0') {
+    progress('section 4: history at fleet scale');
+    const history = runHistoryScale(progress);
+    const historyText = historyReport(history);
+    process.stdout.write(`\n${historyText}\n`);
+    progress(`wrote ${relative(process.cwd(), writeHistoryResults(history, historyText))}`);
+  }
   return results.cleanup.namespacesLeft.length === 0 && results.cleanup.holdersAlive.length === 0 ? 0 : 1;
 }
 
