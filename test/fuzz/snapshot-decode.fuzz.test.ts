@@ -5,7 +5,8 @@
 // to the same snapshot; the wire-level readers agree with a full decode.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeSnapshot } from '../../collector/ingest/decode-snapshot.js';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { DEFAULT_MAX_SNAPSHOT_BYTES, decodeSnapshot } from '../../collector/ingest/decode-snapshot.js';
 import { peekSnapshotNode, readPublishRequest, writePublishRequest } from '../../collector/ingest/publish-request-bytes.js';
 import { countSnapshotElements } from '../../collector/ingest/snapshot-element-count.js';
 import type { RejectReason } from '../../collector/ingest/snapshot-ingest.js';
@@ -70,6 +71,25 @@ describe('snapshot decoder', () => {
       expect(again.ok && again.snapshot).toEqual(decoded.snapshot);
       // Accepted means it is a protobuf message ts-proto reads the same way.
       expect(Snapshot.decode(bytes)).toEqual(decoded.snapshot);
+    });
+  }, FUZZ_TIMEOUT_MS);
+  it('a length claiming more than remains (up to 4 GB, any field, any depth of the schema) is malformed and never allocated', () => {
+    const claim = fc.record({
+      prefix: fc.constantFrom(...snapshotCorpus),
+      // Snapshot fields, a namespace's fields (inside field 9), or unknown ones.
+      path: fc.constantFrom<number[]>([], [9], [9, 9]),
+      field: fc.integer({ min: 1, max: 20 }),
+      length: fc.integer({ min: 1, max: 0xffff_ffff }),
+      tail: fc.uint8Array({ maxLength: 16 }),
+    });
+    fuzz('length claims', [claim], ({ prefix, path, field, length, tail }) => {
+      if (tail.length >= length) return; // the claim happens to fit: not a lie
+      let body = new BinaryWriter().tag(field, WireType.LengthDelimited).uint32(length).raw(tail).finish();
+      for (const outer of path) body = new BinaryWriter().tag(outer, WireType.LengthDelimited).bytes(body).finish();
+      const before = process.memoryUsage().arrayBuffers;
+      const decoded = guarded(() => decodeSnapshot(Buffer.concat([prefix, body]), origin, { ...limits, maxBytes: DEFAULT_MAX_SNAPSHOT_BYTES }));
+      expect(decoded).toMatchObject({ ok: false, reason: 'malformed' });
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 ** 20);
     });
   }, FUZZ_TIMEOUT_MS);
 });
