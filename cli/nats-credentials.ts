@@ -37,7 +37,7 @@ export function addNatsCredentialOptions(command: Command): Command {
     .option('--nats-user <name>', 'NATS user (or FLEETSTAT_NATS_USER); the password from --nats-password-file')
     .option('--nats-password-file <file>', 'file holding the NATS password (or FLEETSTAT_NATS_PASSWORD)')
     .option('--nats-token-file <file>', 'file holding a NATS token (or FLEETSTAT_NATS_TOKEN)')
-    .option('--nats-nkey-file <file>', 'file holding an NATS nkey user seed, SU... (or FLEETSTAT_NATS_NKEY_FILE)')
+    .option('--nats-nkey-file <file>', 'file holding a NATS nkey user seed, SU... (or FLEETSTAT_NATS_NKEY_FILE)')
     .option('--nats-creds-file <file>', 'NATS .creds file: user JWT and seed (or FLEETSTAT_NATS_CREDS_FILE)')
     .option('--nats-ca-file <file>', "TLS to NATS, trusting this CA for the server's certificate (or FLEETSTAT_NATS_CA_FILE)")
     .option('--nats-cert-file <file>', 'client certificate for NATS servers that verify clients (or FLEETSTAT_NATS_CERT_FILE)')

@@ -148,7 +148,8 @@ export class NatsLink {
           }
           this.attach(nc);
         },
-        (err: unknown) => {
+        async (dialError: unknown) => {
+          const err = await diagnoseConnectError(dialError, this.opts);
           if (isPermanentConnectError(err)) {
             this.fatal = this.connectError(err);
             this.lastError = this.fatal.message;
@@ -158,7 +159,7 @@ export class NatsLink {
           this.dialFailed(err);
           this.scheduleRetry();
         },
-      );
+      ).catch((err: unknown) => this.log.error({ err }, 'NATS retry failed'));
     }, this.delay.wait());
     this.retryTimer.unref();
   }

@@ -89,7 +89,7 @@ export class AgentChild {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+  async waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.logs.find(match);
@@ -120,7 +120,7 @@ export interface NodeRow {
 }
 
 /** Polls /api/v1/nodes until `name` is listed live, or the time is up (then returns what it saw). */
-export async function waitForLiveNode(api: string, name: string, timeoutMs = 15_000): Promise<NodeRow[]> {
+export async function waitForLiveNode(api: string, name: string, timeoutMs = 30_000): Promise<NodeRow[]> {
   const deadline = Date.now() + timeoutMs;
   let nodes: NodeRow[] = [];
   while (Date.now() < deadline) {
