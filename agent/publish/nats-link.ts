@@ -73,7 +73,10 @@ export class NatsLink {
     return this.up;
   }
 
-  /** Set once a failure that retrying cannot fix ended the link (e.g. credentials revoked). */
+  /**
+   * Set once a failure that retrying cannot fix ended the link: a refusal on the first connect
+   * (also when that comes from the background retries of an agent started before NATS).
+   */
   failure(): PublishError | undefined {
     return this.fatal;
   }
