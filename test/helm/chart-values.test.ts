@@ -120,7 +120,10 @@ describe('invalid combinations', () => {
 
 describe('optional objects (ci/full-values.yaml)', () => {
   let objects: K8sObject[];
-  const exported = new Set(readFileSync(join(ROOT, 'collector/api/prometheus-metrics.ts'), 'utf8').match(/fleetstat_[a-z_]+/g));
+  // Every metric name the collector's /metrics code writes (prom-client registrations and the per-node text gauges).
+  const exported = new Set(
+    ['prometheus-metrics.ts', 'fleet-gauges-text.ts'].flatMap((file) => readFileSync(join(ROOT, 'collector/api', file), 'utf8').match(/fleetstat_[a-z_]+/g) ?? []),
+  );
   const metricsIn = (text: string) => [...new Set(text.match(/fleetstat_[a-z_]+/g))];
 
   beforeAll(async () => {
