@@ -67,5 +67,9 @@ describe('credentials refused after start-up', () => {
     await collector.waitForLog('the reconnect', reconnected, 40_000);
     const nodes = await waitForLiveNode(collector.base, 'revoked');
     expect(nodes).toContainEqual(expect.objectContaining({ name: 'revoked', status: 'live' }));
+    // One outage, one line each, although the client reports a disconnect per refused attempt.
+    expect(agent.logs.filter(reconnected)).toHaveLength(1);
+    expect(collector.logs.filter(reconnected)).toHaveLength(1);
+    expect(collector.logsWith('snapshot subscription resumed after reconnect')).toHaveLength(1);
   }, 120_000);
 });

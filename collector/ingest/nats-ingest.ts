@@ -194,12 +194,17 @@ export class NatsIngest {
     // Typed as a plain AsyncIterable, but it is the client's QueuedIterator, whose stop() ends the loop.
     const iter = nc.status() as AsyncIterable<Status> & { stop?: () => void };
     this.statusIter = { stop: () => iter.stop?.() };
+    // The client reports a disconnect and a reconnect per failed dial that reached the server
+    // (credentials refused while reconnecting), not only per outage: act once per outage.
+    let down = false;
     for await (const s of iter) {
-      if (s.type === 'disconnect') {
+      if (s.type === 'disconnect' && !down) {
+        down = true;
         this.stats.disconnects++;
         this.opts.ingest.receptionLost?.('nats');
       }
-      if (s.type === 'reconnect') {
+      if (s.type === 'reconnect' && down) {
+        down = false;
         this.opts.ingest.receptionResumed?.('nats');
         this.log.info({ server: s.server }, 'snapshot subscription resumed after reconnect');
         this.ensureStreamAgain(nc);
