@@ -1,5 +1,6 @@
 // --detail-rate: detail requests per second allowed to one requester (agent: per collector
-// connection or peer address; collector: per HTTP client address on /api/v1/connections).
+// connection or peer address; collector: per HTTP client address on /api/v1/connections, which
+// fans out to every node).
 
 export const DEFAULT_DETAIL_RATE = 10;
 

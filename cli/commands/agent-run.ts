@@ -68,7 +68,9 @@ async function publisherFor(
       ...natsSecurity,
       logger,
     });
-    const responder = new NatsDetailResponder({ link: nats.link, cluster: config.cluster, node: config.node, source: sampler, logger });
+    const responder = new NatsDetailResponder({
+      link: nats.link, cluster: config.cluster, node: config.node, source: sampler, rateLimit: { perSecond: flags.detailRate }, logger,
+    });
     startDetail = () => responder.start();
     extras.push(responder);
     publisher = nats;
@@ -82,7 +84,7 @@ async function publisherFor(
     if (flags.detailListen) {
       const { GrpcDetailServer } = await import('../../agent/detail/grpc-detail-server.js');
       const listen = flags.detailListen;
-      const server = new GrpcDetailServer({ address: formatHostPort(listen.host, listen.port), source: sampler, node: config.node, ...(detailCredentials ? { credentials: detailCredentials } : {}), logger });
+      const server = new GrpcDetailServer({ address: formatHostPort(listen.host, listen.port), source: sampler, node: config.node, ...(detailCredentials ? { credentials: detailCredentials } : {}), rateLimit: { perSecond: flags.detailRate }, logger });
       detailAddress = flags.detailAddress ?? formatHostPort(listen.host, listen.port);
       startDetail = async () => void (await server.start());
       extras.push({ stop: () => server.shutdown(5000) });

@@ -9,6 +9,7 @@ import type { SamplingFlags } from '../agent-options.js';
 import { addSamplingOptions, agentConfigOf, argParser, samplerFor } from '../agent-options.js';
 import { parseListenAddress, parseNatsUrls, parseTargetAddress } from '../address-options.js';
 import { UsageError } from '../usage-error.js';
+import { DEFAULT_DETAIL_RATE, parseRate } from '../rate-options.js';
 import type { NatsCredentialFlags } from '../nats-credentials.js';
 import { addNatsCredentialOptions, natsCredentialsOf } from '../nats-credentials.js';
 import type { AgentTlsFlags } from '../tls-options.js';
@@ -27,6 +28,7 @@ export interface AgentFlags extends SamplingFlags, NatsCredentialFlags, AgentTls
   listen?: HostPort;
   detailListen?: HostPort;
   detailAddress?: string;
+  detailRate: number;
 }
 
 export function registerAgent(program: Command): void {
@@ -36,6 +38,7 @@ export function registerAgent(program: Command): void {
     .option('--grpc <host:port>', "publish to a collector's gRPC IngestService", argParser(parseTargetAddress))
     .option('--detail-listen <host:port>', 'with --grpc: serve detail requests (DetailService) here', argParser(parseListenAddress))
     .option('--detail-address <host:port>', 'with --detail-listen: the address collectors dial (default: --detail-listen)', argParser(parseTargetAddress))
+    .option('--detail-rate <n>', 'detail requests per second one requester may make (burst: twice that)', argParser(parseRate), DEFAULT_DETAIL_RATE)
     .option('--listen <host:port>', 'serve /healthz and /metrics here', argParser(parseListenAddress))
     .option('--once', 'take one sample, print the snapshot it would publish, and exit')
     .option('--format <format>', 'with --once: json or proto (binary protobuf)', argParser(parseFormat), 'json')
