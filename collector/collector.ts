@@ -95,7 +95,7 @@ export class Collector {
       const nowMs = this.state.now();
       // The beat lets the state tell a paused collector (SIGSTOP, a stalled loop) from quiet nodes.
       this.state.reception.heartbeat(nowMs, sweepMs);
-      this.state.sweep(nowMs);
+      void this.state.sweepAfterInput();
     }, sweepMs);
     this.sweepTimer.unref();
     const alerts = this.options.alerts;

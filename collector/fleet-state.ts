@@ -91,6 +91,15 @@ export class FleetState implements SnapshotIngest {
     this.reception.resumed(link, nowMs);
   }
 
+  /**
+   * sweep() once the input that is already waiting has been taken in (setImmediate runs after
+   * the event loop's poll phase): a collector that was busy for a moment (a long query, GC)
+   * must not turn a node stale whose next snapshot sits unread in a socket.
+   */
+  sweepAfterInput(): Promise<NodeRecord[]> {
+    return new Promise((resolve) => setImmediate(() => resolve(this.sweep())));
+  }
+
   /** Turn nodes that missed 3 intervals the collector could hear stale and take them out of the totals. */
   sweep(nowMs = this.now()): NodeRecord[] {
     const turned = this.registry.sweep(nowMs, (r) => this.reception.silentSince(r.transport, r.lastSeenMs, nowMs));

@@ -70,10 +70,10 @@ export class HttpApi {
       return 'ok\n';
     }
     if (path === '/metrics') {
-      state.sweep();
+      await state.sweepAfterInput();
       return this.options.metrics.metrics();
     }
-    state.sweep();
+    await state.sweepAfterInput();
     if (path === '/api/v1/summary') return summaryView(state);
     if (path === '/api/v1/nodes') return nodesView(state);
     if (path.startsWith('/api/v1/nodes/')) {
