@@ -31,6 +31,7 @@ import type { SoakResult, StaleSummary } from './soak/report.js';
 import { percentile, renderTable, targetsOf } from './soak/report.js';
 import type { ScheduleOptions } from './soak/schedule.js';
 import { runSchedule } from './soak/schedule.js';
+import { startScrapeLoad } from './soak/scrape-load.js';
 import type { StaleEvent } from './soak/stale-audit.js';
 import { judgeStale } from './soak/stale-audit.js';
 
@@ -149,8 +150,10 @@ async function soak(
 
   // Exactness checks in the quiet part of every checkEvery-th round (and the last); the schedule waits for them.
   const checks: CheckRecord[] = [];
+  let checking = false;
   const onQuiet = async (round: number) => {
     if ((round + 1) % options.checkEvery !== 0 && round !== rounds - 1) return;
+    checking = true;
     try {
       const record = await checkOnce(collector.base, sim.truth(), () => nc.flush(), Date.now() + CATCH_UP_MS, { round, t: t() });
       checks.push(record);
@@ -165,8 +168,11 @@ async function soak(
       if (record.heapUsedBytes !== undefined) heap.push({ t: record.t, bytes: record.heapUsedBytes });
     } catch (err) {
       progress(`check failed: ${(err as Error).message}`);
+    } finally {
+      checking = false;
     }
   };
+  const scrapes = options.scrapeEveryMs > 0 ? startScrapeLoad(collector.base, options.scrapeEveryMs, () => checking) : undefined;
 
   progress(`simulating ${options.nodes} nodes for ${rounds} rounds of ${options.intervalMs} ms (seed ${options.seed})`);
   const lateness = await runSchedule(
@@ -178,6 +184,7 @@ async function soak(
     onQuiet,
     () => stopping() || !collector.running,
   );
+  scrapes?.stop();
   await new Promise((r) => setTimeout(r, 1500)); // the last stale events reach the log
   progressMs = Infinity; // no slot is left to run: judge them all
   audit();
@@ -220,6 +227,7 @@ async function soak(
     lateness,
     cpu,
     collector: { exitedEarly, ingest },
+    queryLoad: scrapes ? { everyMs: options.scrapeEveryMs, ...scrapes.stats } : null,
     checks: {
       total: checks.length,
       exact: done.filter((c) => c.outcome!.mismatches.length === 0).length,

@@ -6,7 +6,7 @@ import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
 import { getJson, parsePrometheus, valueOf } from '../../test/support/collector-child.js';
 import type { Delivered } from './fleet-sim.js';
 import type { CheckOutcome } from './verify.js';
-import { behind, consistent, verify } from './verify.js';
+import { behind, turnedStale, verify } from './verify.js';
 
 export interface CheckRecord {
   round: number;
@@ -17,8 +17,10 @@ export interface CheckRecord {
   /** Nodes the collector had not caught up on when the check began, and after waiting. */
   behindAtStart: number;
   behindAtEnd: number;
-  /** False when the collector's state changed between the reads (the check then says nothing). */
+  /** False when the collector took a snapshot in between the reads (the check then says nothing). */
   consistent: boolean;
+  /** Nodes that turned stale between the first and the last read (the check accounts for them). */
+  turnedStale?: number;
   outcome?: CheckOutcome;
   heapUsedBytes?: number;
   /** The collector's longest event-loop delay since the previous scrape (prom-client's monitor). */
@@ -63,35 +65,31 @@ export async function checkOnce(
     a = await getJson<NodeView[]>(nodesUrl);
     lag = behind(a, truth);
   }
-  for (let attempt = 0; ; attempt++) {
-    const t0 = Date.now();
-    const summary = await getJson<SummaryView>(`${base}/api/v1/summary`);
-    const t1 = Date.now();
-    const text = await getText(`${base}/metrics`);
-    const t2 = Date.now();
-    const b = await getJson<NodeView[]>(nodesUrl);
-    const t3 = Date.now();
-    const record: CheckRecord = {
-      ...meta,
-      ms: 0,
-      behindAtStart,
-      behindAtEnd: lag,
-      consistent: consistent(a, b),
-      metricsBytes: text.length,
-      responseMs: { summary: t1 - t0, metrics: t2 - t1, nodes: t3 - t2 },
-    };
-    if (!record.consistent && attempt < 3) {
-      a = b; // a sweep turned a node stale between the reads: read again from here
-      continue;
-    }
-    if (record.consistent) {
-      const exposition = parsePrometheus(text.split('\n').filter((line) => WANTED.test(line)).join('\n'));
-      record.outcome = verify(truth, a, summary, exposition);
-      record.heapUsedBytes = valueOf(exposition, 'fleetstat_collector_nodejs_heap_size_used_bytes');
-      record.eventLoopLagMaxMs = Math.round(valueOf(exposition, 'fleetstat_collector_nodejs_eventloop_lag_max_seconds') * 1000);
-      record.verifyMs = Date.now() - t3;
-    }
-    record.ms = Date.now() - started;
-    return record;
+  const t0 = Date.now();
+  const summary = await getJson<SummaryView>(`${base}/api/v1/summary`);
+  const t1 = Date.now();
+  const text = await getText(`${base}/metrics`);
+  const t2 = Date.now();
+  const b = await getJson<NodeView[]>(nodesUrl);
+  const t3 = Date.now();
+  const turned = turnedStale(a, b);
+  const record: CheckRecord = {
+    ...meta,
+    ms: 0,
+    behindAtStart,
+    behindAtEnd: lag,
+    consistent: turned !== undefined,
+    metricsBytes: text.length,
+    responseMs: { summary: t1 - t0, metrics: t2 - t1, nodes: t3 - t2 },
+  };
+  if (turned) {
+    const exposition = parsePrometheus(text.split('\n').filter((line) => WANTED.test(line)).join('\n'));
+    record.turnedStale = turned.length;
+    record.outcome = verify(truth, a, summary, exposition, turned);
+    record.heapUsedBytes = valueOf(exposition, 'fleetstat_collector_nodejs_heap_size_used_bytes');
+    record.eventLoopLagMaxMs = Math.round(valueOf(exposition, 'fleetstat_collector_nodejs_eventloop_lag_max_seconds') * 1000);
+    record.verifyMs = Date.now() - t3;
   }
+  record.ms = Date.now() - started;
+  return record;
 }

@@ -20,13 +20,15 @@ export interface SoakOptions {
   /** Memory flatness bound: this many MiB of growth over the second half, or `memoryRelative` of its mean. */
   memoryMiB: number;
   memoryRelative: number;
+  /** Query load while publishing (/metrics and /api/v1/summary), every this many ms; 0: none. */
+  scrapeEveryMs: number;
   out: string;
   cluster: string;
 }
 
 export const USAGE = `npm run soak -- [--nodes 10000] [--minutes 30] [--interval 10s] [--loss 0.01] [--dup 0.01]
   [--reorder 0.01] [--restart 0.0005] [--leave 0.0002] [--silent 0.0002] [--seed N] [--check-every 3]
-  [--window 0.8] [--memory-min-minutes 10] [--memory-mib 16] [--memory-relative 0.05] [--out FILE]`;
+  [--window 0.8] [--scrape-every 15s] [--memory-min-minutes 10] [--memory-mib 16] [--memory-relative 0.05] [--out FILE]`;
 
 export function parseSoakOptions(argv: string[], defaultOut: (date: string) => string): SoakOptions {
   const { values } = parseArgs({
@@ -45,6 +47,7 @@ export function parseSoakOptions(argv: string[], defaultOut: (date: string) => s
       seed: { type: 'string' },
       'check-every': { type: 'string' },
       window: { type: 'string' },
+      'scrape-every': { type: 'string' },
       'memory-min-minutes': { type: 'string' },
       'memory-mib': { type: 'string' },
       'memory-relative': { type: 'string' },
@@ -77,6 +80,7 @@ export function parseSoakOptions(argv: string[], defaultOut: (date: string) => s
     memoryMinMinutes: num('memory-min-minutes', 10, 0, 24 * 60),
     memoryMiB: num('memory-mib', 16, 0, 100_000),
     memoryRelative: num('memory-relative', 0.05, 0, 1),
+    scrapeEveryMs: values['scrape-every'] === undefined ? 15_000 : values['scrape-every'] === '0' ? 0 : parseDuration(values['scrape-every']),
     out: values.out ?? defaultOut(new Date().toISOString().slice(0, 16).replace(':', '')),
     cluster: values.cluster ?? 'soak',
   };

@@ -5,6 +5,7 @@ import type { Flatness } from './memory.js';
 import type { Lateness } from './schedule.js';
 import type { CheckRecord } from './checker.js';
 import type { SoakOptions } from './options.js';
+import type { ScrapeStats } from './scrape-load.js';
 
 export interface StaleSummary {
   events: number;
@@ -31,6 +32,8 @@ export interface SoakResult {
   /** Average CPU use over the run, percent of one core. */
   cpu: { collectorPercent: number; natsPercent: number; soakPercent: number };
   collector: { exitedEarly: string | null; ingest: Record<string, number> };
+  /** /metrics + /api/v1/summary while publishing; null when off. */
+  queryLoad: (ScrapeStats & { everyMs: number }) | null;
   checks: {
     total: number;
     exact: number;
@@ -77,6 +80,9 @@ export function renderTable(r: SoakResult): string {
     `machine: ${String(r.machine['nproc'])} cores, ${String(r.machine['memGiB'])} GiB, node ${String(r.machine['node'])}; commit ${r.commit}`,
     `published ${f.published} (lost ${f.lost}, duplicated ${f.duplicated}, reordered ${f.reordered}); restarts ${f.restarts}, goodbyes ${f.goodbyes}, rejoins ${f.rejoins}, silences ${f.silences}, returns ${f.returns}`,
     `collector ingest: ${Object.entries(r.collector.ingest).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    r.queryLoad
+      ? `query load while publishing: /metrics + /api/v1/summary every ${r.queryLoad.everyMs / 1000} s, ${r.queryLoad.scrapes} done (${r.queryLoad.failures} failed), mean ${Math.round(r.queryLoad.totalMs / Math.max(1, r.queryLoad.scrapes))} ms, max ${r.queryLoad.maxMs} ms`
+      : 'query load while publishing: none',
     `harness lateness: max ${r.lateness.maxMs} ms, ${r.lateness.over50ms} of ${r.lateness.steps} slots over 50 ms; fleet paused ${r.lateness.pauses} times for checks that outlasted the quiet part, ${(r.lateness.pausedMs / 1000).toFixed(1)} s in all`,
     `cpu (average, % of one core): collector ${r.cpu.collectorPercent}, nats-server ${r.cpu.natsPercent}, soak harness ${r.cpu.soakPercent}; load average ${String(r.machine['loadAtStart'])} at start, ${String(r.machine['loadAtEnd'])} at end`,
     '',

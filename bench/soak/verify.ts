@@ -5,8 +5,11 @@
 // delivered; the node's status must follow the stale rule on the collector's own clock
 // (goodbye, or more than 3 intervals since lastSeen), and lastSeen must be when that snapshot
 // was sent (plus transit); the aggregates (/api/v1/summary, /metrics) must then equal the sums
-// of the truth's counts over exactly the nodes that are live. Two /api/v1/nodes reads around the
-// aggregate reads prove nothing changed in between (see consistent()).
+// of the truth's counts over exactly the nodes that are live. Two /api/v1/nodes reads (A before,
+// B after the aggregate reads) bound what changed in between: nothing is sent during a check,
+// so the only change allowed is live nodes turning stale, and the sweep turns them in order
+// of lastSeen. An aggregate that shows k fewer live nodes than A was therefore taken after
+// exactly the k oldest of them turned: its truth is A's live nodes without those k.
 
 import { MISSED_INTERVALS_BEFORE_STALE } from '../../collector/state/node-registry.js';
 import type { NodeView, SummaryView } from '../../collector/api/fleet-views.js';
@@ -48,13 +51,22 @@ export function behind(view: readonly NodeView[], truth: ReadonlyMap<string, Del
   return count;
 }
 
-/** True when the two reads show the same (epoch, seq, status) for every node: nothing happened between them. */
-export function consistent(a: readonly NodeView[], b: readonly NodeView[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((n, i) => {
+/**
+ * The nodes live in A that B shows stale for missed intervals, oldest lastSeen first; undefined
+ * when anything else changed between the reads (a snapshot was taken in: the check then says nothing).
+ */
+export function turnedStale(a: readonly NodeView[], b: readonly NodeView[]): NodeView[] | undefined {
+  if (a.length !== b.length) return undefined;
+  const turned: NodeView[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const n = a[i]!;
     const m = b[i]!;
-    return n.name === m.name && n.epoch === m.epoch && n.seq === m.seq && n.status === m.status;
-  });
+    if (n.name !== m.name || n.epoch !== m.epoch || n.seq !== m.seq) return undefined;
+    if (n.status === m.status) continue;
+    if (n.status !== 'live' || m.staleReason !== 'missed_intervals') return undefined;
+    turned.push(n);
+  }
+  return turned.sort((x, y) => Date.parse(x.lastSeen) - Date.parse(y.lastSeen));
 }
 
 export function verify(
@@ -62,13 +74,13 @@ export function verify(
   nodes: readonly NodeView[],
   summary: SummaryView,
   metrics: Exposition,
+  turned: readonly NodeView[] = [],
 ): CheckOutcome {
   const out: CheckOutcome = { nodes: nodes.length, live: 0, stale: 0, httpConnections: 0, maxReceiveLagMs: 0, mismatches: [], byKind: {} };
   const miss = (kind: string, detail: string, node?: string): void => {
     out.byKind[kind] = (out.byKind[kind] ?? 0) + 1;
     if (out.mismatches.length < KEPT) out.mismatches.push({ kind, detail, ...(node ? { node } : {}) });
   };
-  const expected = new Map<string, number>();
   const liveTruth = new Map<string, Delivered>();
   const viewed = new Set<string>();
   for (const v of nodes) {
@@ -98,7 +110,6 @@ export function verify(
     if (v.status === 'live') {
       out.live++;
       liveTruth.set(v.name, t);
-      for (const [key, count] of t.counts) expected.set(key, (expected.get(key) ?? 0) + count);
       out.httpConnections += t.total;
       if (v.httpConnections !== t.total) miss('node total', `httpConnections ${v.httpConnections}, truth ${t.total}`, v.name);
     } else {
@@ -108,21 +119,41 @@ export function verify(
   }
   for (const [name, t] of truth) if (t && !viewed.has(name)) miss('missing node', `delivered epoch ${t.epoch} seq ${t.seq}, not listed`, name);
 
-  if (summary.nodes.live !== out.live || summary.nodes.stale !== out.stale) {
-    miss('summary nodes', `summary live ${summary.nodes.live} stale ${summary.nodes.stale}, nodes view live ${out.live} stale ${out.stale}`);
+  const summaryLive = liveAfter(liveTruth, turned, out.live - summary.nodes.live);
+  if (!summaryLive || summary.nodes.stale !== out.stale + (out.live - summary.nodes.live)) {
+    miss('summary nodes', `summary live ${summary.nodes.live} stale ${summary.nodes.stale}, nodes view live ${out.live} stale ${out.stale}, ${turned.length} turned stale meanwhile`);
+  } else {
+    const expected = sums(summaryLive);
+    if (summary.httpConnections !== expected.total) miss('summary total', `summary ${summary.httpConnections}, truth ${expected.total}`);
+    const summaryCounts = new Map(summary.connections.map((c) => [countKey(c.port, c.direction, c.state), c.count]));
+    compareCounts('summary counts', summaryCounts, expected.counts, miss);
   }
-  if (summary.httpConnections !== out.httpConnections) miss('summary total', `summary ${summary.httpConnections}, truth ${out.httpConnections}`);
-  const summaryCounts = new Map(summary.connections.map((c) => [countKey(c.port, c.direction, c.state), c.count]));
-  compareCounts('summary counts', summaryCounts, expected, miss);
-
-  compareMetrics(metrics, liveTruth, expected, out, miss);
+  compareMetrics(metrics, liveTruth, turned, out, miss);
   return out;
+}
+
+/** A's live nodes without the first k that turned stale; undefined when k is out of range. */
+function liveAfter(live: ReadonlyMap<string, Delivered>, turned: readonly NodeView[], k: number): Map<string, Delivered> | undefined {
+  if (!Number.isInteger(k) || k < 0 || k > turned.length) return undefined;
+  const rest = new Map(live);
+  for (const n of turned.slice(0, k)) rest.delete(n.name);
+  return rest;
+}
+
+function sums(live: ReadonlyMap<string, Delivered>): { counts: Map<string, number>; total: number } {
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const t of live.values()) {
+    for (const [key, count] of t.counts) counts.set(key, (counts.get(key) ?? 0) + count);
+    total += t.total;
+  }
+  return { counts, total };
 }
 
 function compareMetrics(
   metrics: Exposition,
-  liveTruth: ReadonlyMap<string, Delivered>,
-  expected: ReadonlyMap<string, number>,
+  liveInA: ReadonlyMap<string, Delivered>,
+  turned: readonly NodeView[],
   out: CheckOutcome,
   miss: (kind: string, detail: string, node?: string) => void,
 ): void {
@@ -143,8 +174,12 @@ function compareMetrics(
     if (!counts) perNode.set(node, (counts = new Map()));
     counts.set(key, s.value);
   }
-  if (live !== out.live || stale !== out.stale) miss('metrics nodes', `fleetstat_nodes live ${live} stale ${stale}, nodes view live ${out.live} stale ${out.stale}`);
-  compareCounts('metrics counts', summed, expected, miss);
+  const liveTruth = liveAfter(liveInA, turned, out.live - live);
+  if (!liveTruth || stale !== out.stale + (out.live - live)) {
+    miss('metrics nodes', `fleetstat_nodes live ${live} stale ${stale}, nodes view live ${out.live} stale ${out.stale}, ${turned.length} turned stale meanwhile`);
+    return;
+  }
+  compareCounts('metrics counts', summed, sums(liveTruth).counts, miss);
   for (const [node, counts] of perNode) {
     const t = liveTruth.get(node);
     if (!t) miss('metrics node', 'series for a node that is not live', node);
