@@ -30,6 +30,15 @@ describe('readPublishRequest', () => {
     expect(read.ok && Snapshot.decode(read.snapshot)).toEqual({ ...snapshot, seq: 9 });
   });
 
+  // Regression (fuzzing): the first part ended inside a field that the second part completed.
+  it('refuses to merge parts whose fields do not end where the part ends', () => {
+    const cut = snapshotBytes.subarray(0, 5); // cluster "c", then the node field's tag and length, cut
+    const rest = snapshotBytes.subarray(5);
+    expect(Snapshot.decode(Buffer.concat([cut, rest]))).toEqual(snapshot);
+    const read = readPublishRequest(Buffer.concat([writePublishRequest(cut), writePublishRequest(rest)]));
+    expect(read).toMatchObject({ ok: false, detail: expect.stringMatching(/^not a PublishRequest: snapshot part 1: /) });
+  });
+
   it('never throws, and calls anything a full decode rejects not ok', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {

@@ -32,9 +32,26 @@ export function readPublishRequest(bytes: Uint8Array): PublishEnvelope {
       }
       parts.push(reader.bytes());
     }
-    return { ok: true, snapshot: parts.length === 1 ? (parts[0] ?? new Uint8Array(0)) : Buffer.concat(parts) };
+    if (parts.length === 1) return { ok: true, snapshot: parts[0] ?? new Uint8Array(0) };
+    // Concatenation merges only messages that end where their length says: otherwise a field cut
+    // at the end of one part would run on into the next, and two broken parts could read as one whole.
+    parts.forEach(checkFieldsEndWithin);
+    return { ok: true, snapshot: Buffer.concat(parts) };
   } catch (error) {
     return { ok: false, raw: bytes, detail: `not a PublishRequest: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** Throws unless `message`'s top-level fields end exactly at its end. */
+function checkFieldsEndWithin(message: Uint8Array, index: number): void {
+  const reader = new BinaryReader(message);
+  try {
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      reader.skip(wireType, field);
+    }
+  } catch (error) {
+    throw new Error(`snapshot part ${index + 1}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
