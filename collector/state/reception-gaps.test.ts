@@ -23,11 +23,34 @@ describe('ReceptionGaps', () => {
     clock.mono = 1900; // late, but within two periods: an ordinary slow tick
     expect(gaps.silentSince('nats', 5000, 11_900)).toBe(5000);
     gaps.heartbeat(11_900, 1000);
-    clock.mono = 9900; // 8 s without a tick: SIGSTOP
-    expect(gaps.silentSince('grpc', 5000, 19_900)).toBe(19_900);
-    expect(gaps.silentSince('nats', 5000, 19_950)).toBe(19_900);
+    clock.mono = 9900; // 8 s without a tick: SIGSTOP, from when the next tick was due (12_900) to 19_900
+    expect(gaps.silentSince('grpc', 5000, 19_900)).toBe(12_000);
+    expect(gaps.silentSince('nats', 5000, 19_950)).toBe(12_000);
     gaps.heartbeat(19_950, 1000);
-    expect(gaps.silentSince('nats', 5000, 20_000)).toBe(19_900);
+    expect(gaps.silentSince('nats', 5000, 20_000)).toBe(12_000);
+    // Only the part of the pause after a node's last snapshot is left out of its silence.
+    expect(gaps.silentSince('nats', 15_000, 20_000)).toBe(19_900);
+    expect(gaps.silentSince('nats', 19_950, 20_000)).toBe(19_950);
+  });
+
+  it('leaves out of a silence only the time the process did not run, pause after pause', () => {
+    const clock = { mono: 0 };
+    const gaps = new ReceptionGaps(() => clock.mono);
+    // A node quiet since 0, a collector that stalls 2.5 s every 10 s (beats every second otherwise).
+    let now = 0;
+    for (let stall = 0; stall < 6; stall++) {
+      for (let beat = 0; beat < 8; beat++) {
+        now += 1000;
+        clock.mono = now;
+        gaps.heartbeat(now, 1000);
+      }
+      now += 3500; // 2.5 s late
+      clock.mono = now;
+      gaps.heartbeat(now, 1000);
+    }
+    // 69 s since its last snapshot, 15 s of it blind: silent for 54 s, well past 3 intervals of 10 s.
+    expect(now).toBe(69_000);
+    expect(now - gaps.silentSince('nats', 0, now)!).toBe(54_000);
   });
 
   it('never sees a pause without heartbeats (a collector without its timer, as unit tests drive it)', () => {

@@ -1,8 +1,10 @@
 // Gaps in reception that are the collector's own doing: its NATS connection is down, or its
 // process did not run (SIGSTOP, a stalled event loop). A node is stale when it was silent for
 // 3 intervals the collector could have heard it in, so while a link is down the nodes last
-// heard over it are not judged at all, and once the link (or the process) is back their
-// silence counts from then. Without this, a broker restart or a paused collector would mark
+// heard over it are not judged at all, and once the link is back their silence counts from
+// then; the time the process did not run is left out of every node's silence (not the silence
+// before it: a collector that stalls for 2 s every 20 s under load must still see a node that
+// went quiet a minute ago). Without this, a broker restart or a paused collector would mark
 // the whole fleet stale although no node did anything wrong.
 
 import { performance } from 'node:perf_hooks';
@@ -15,10 +17,13 @@ export function linkOf(transport: IngestTransport): ReceptionLink {
   return transport === 'jetstream' ? 'nats' : transport;
 }
 
+const PAUSES_KEPT = 32;
+
 export class ReceptionGaps {
   private readonly down = new Set<ReceptionLink>();
   private readonly resumedAt = new Map<ReceptionLink, number>();
-  private processResumedAt = 0;
+  /** When the process did not run (collector clock), newest last; a few are enough. */
+  private readonly pauses: { fromMs: number; toMs: number }[] = [];
   private lastBeat: { monotonicMs: number; periodMs: number } | undefined;
 
   /** `monotonic` measures whether this process ran (real time even when the collector's clock is a test's). */
@@ -53,7 +58,9 @@ export class ReceptionGaps {
     this.noticePause(nowMs);
     const link = linkOf(transport);
     if (this.down.has(link)) return undefined;
-    return Math.max(lastSeenMs, this.resumedAt.get(link) ?? 0, this.processResumedAt);
+    let blindMs = 0;
+    for (const p of this.pauses) blindMs += Math.max(0, p.toMs - Math.max(p.fromMs, lastSeenMs));
+    return Math.max(lastSeenMs + blindMs, this.resumedAt.get(link) ?? 0);
   }
 
   /**
@@ -65,7 +72,9 @@ export class ReceptionGaps {
     const beat = this.lastBeat;
     const at = this.monotonic();
     if (beat && at - beat.monotonicMs > 2 * beat.periodMs) {
-      this.processResumedAt = nowMs;
+      // It stopped running about when the next beat was due.
+      this.pauses.push({ fromMs: nowMs - (at - beat.monotonicMs - beat.periodMs), toMs: nowMs });
+      if (this.pauses.length > PAUSES_KEPT) this.pauses.shift();
       this.lastBeat = { monotonicMs: at, periodMs: beat.periodMs };
     }
   }
