@@ -124,7 +124,7 @@ async function soak(
   let progressMs = 0;
   let logCursor = 0;
   const pending: StaleEvent[] = [];
-  const stale: StaleSummary = { events: 0, correct: 0, false: 0, unjudged: 0, delayP50Ms: 0, delayP99Ms: 0, delayMaxMs: 0, examples: [] };
+  const stale: StaleSummary = { events: 0, correct: 0, false: 0, unjudged: 0, lateAtChecks: 0, maxLateAtChecksMs: 0, delayP50Ms: 0, delayP99Ms: 0, delayMaxMs: 0, examples: [] };
   const delays: number[] = [];
   const audit = () => {
     for (; logCursor < collector.logs.length; logCursor++) {
@@ -161,11 +161,15 @@ async function soak(
       const kinds = o ? Object.entries(o.byKind).map(([k, v]) => `${k} ${v}`).join(', ') : '';
       progress(
         `round ${round + 1}/${rounds}: check ${o ? (o.mismatches.length === 0 ? 'exact' : `MISMATCH ${kinds}`) : 'inconclusive'}` +
-          (o ? ` (${o.nodes} nodes, ${o.live} live, ${o.httpConnections} conns)` : '') +
+          (o ? ` (${o.nodes} nodes, ${o.live} live, ${o.httpConnections} conns${o.lateStale > 0 ? `, ${o.lateStale} late stale, up to ${o.maxLateStaleMs} ms` : ''})` : '') +
           `, behind ${record.behindAtStart}->${record.behindAtEnd}, ${record.ms} ms, collector RSS ${((rss.collector.at(-1)?.bytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
       );
       if (o && o.mismatches.length > 0) for (const m of o.mismatches.slice(0, 5)) progress(`  ${m.kind} ${m.node ?? ''}: ${m.detail}`);
       if (record.heapUsedBytes !== undefined) heap.push({ t: record.t, bytes: record.heapUsedBytes });
+      if (o) {
+        stale.lateAtChecks += o.lateStale;
+        stale.maxLateAtChecksMs = Math.max(stale.maxLateAtChecksMs, o.maxLateStaleMs);
+      }
     } catch (err) {
       progress(`check failed: ${(err as Error).message}`);
     } finally {

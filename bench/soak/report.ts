@@ -13,6 +13,9 @@ export interface StaleSummary {
   false: number;
   /** Unjudged at the end (their slots were never reached). */
   unjudged: number;
+  /** Nodes the checks found still live past 3 intervals of silence, summed over checks, and the most. */
+  lateAtChecks: number;
+  maxLateAtChecksMs: number;
   /** Detection delay of the correct ones: past lastSeen + 3 intervals. */
   delayP50Ms: number;
   delayP99Ms: number;
@@ -88,7 +91,7 @@ export function renderTable(r: SoakResult): string {
     '',
     `exactness: ${r.checks.exact} of ${r.checks.total} checks exact, ${r.checks.mismatched} mismatched, ${r.checks.inconclusive} inconclusive (state changed between reads); slowest check ${r.checks.maxMs} ms; slowest collector answer ${r.checks.maxResponseMs} ms, longest collector event-loop delay ${r.checks.maxEventLoopLagMs} ms`,
     lastCheck ? `  last check: ${lastCheck.nodes} nodes (${lastCheck.live} live, ${lastCheck.stale} stale), ${lastCheck.httpConnections} HTTP connections, max receive lag ${lastCheck.maxReceiveLagMs} ms` : '  no check completed',
-    `stale: ${r.stale.events} stale events: ${r.stale.correct} correct, ${r.stale.false} false, ${r.stale.unjudged} unjudged; detection delay past 3 intervals p50 ${r.stale.delayP50Ms} ms, p99 ${r.stale.delayP99Ms} ms, max ${r.stale.delayMaxMs} ms`,
+    `stale: ${r.stale.events} stale events: ${r.stale.correct} correct, ${r.stale.false} false, ${r.stale.unjudged} unjudged; detection delay past 3 intervals p50 ${r.stale.delayP50Ms} ms, p99 ${r.stale.delayP99Ms} ms, max ${r.stale.delayMaxMs} ms; at the checks ${r.stale.lateAtChecks} node(s) still live past 3 intervals (at most ${r.stale.maxLateAtChecksMs} ms past)`,
     '',
     `memory (MiB)${m.judged ? '' : ' — not judged: run shorter than --memory-min-minutes'}`,
     `${'series'.padEnd(22)} ${'1st half'.padStart(8)} ${'2nd half'.padStart(8)} ${'MiB/hour'.padStart(10)} ${'growth'.padStart(9)} ${'bound'.padStart(7)}`,
