@@ -5,8 +5,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestLan } from './support/netns-bridge.js';
 import { createLan } from './support/netns-bridge.js';
@@ -15,9 +13,9 @@ import { createNamespace, deleteAll, netnsSupportProblem } from './support/netns
 import type { NatsServer } from './support/nats-server.js';
 import { freePort, startNatsServer } from './support/nats-server.js';
 import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
+import { startPeer } from './support/http-peers.js';
 import { expectedCounts, parseSsTcp } from './support/ss.js';
 
-const PEERS = fileURLToPath(new URL('./support/http-peers.mjs', import.meta.url));
 const INTERVAL_MS = 1000;
 const HTTP_PORTS = new Set([80, 443, 8080, 8443]);
 
@@ -26,18 +24,6 @@ interface Node {
   ns: Namespace;
   address: string;
   agent?: ChildProcess;
-}
-
-/** Start a process and wait for its "ready" line. */
-async function startReady(proc: ChildProcess, what: string): Promise<void> {
-  let stderr = '';
-  proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  const lines = createInterface({ input: proc.stdout! });
-  const ready = new Promise<void>((resolve) => lines.on('line', (l) => l === 'ready' && resolve()));
-  const exited = once(proc, 'exit').then(([code]) => {
-    throw new Error(`${what} exited (${String(code)}): ${stderr}`);
-  });
-  await Promise.race([ready, exited]);
 }
 
 /** Expected `port/direction/state` counts from ss inside the namespace, by the agent's rule. */
@@ -91,13 +77,11 @@ describe('fleet end to end: namespaces as nodes, NATS, collector', () => {
     await lan.attach(client);
     const [n1, n2, n3] = nodes as [Node, Node, Node];
 
-    const start = async (ns: Namespace, args: string[], what: string): Promise<void> => {
-      const proc = ns.spawn(process.execPath, [PEERS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      processes.push(proc);
-      await startReady(proc, what);
+    const start = async (ns: Namespace, args: string[]): Promise<void> => {
+      processes.push(await startPeer(ns, args));
     };
-    for (const n of nodes) await start(n.ns, ['server', '80'], `server in ${n.name}`);
-    await start(n2.ns, ['server', '8080'], 'server 8080 in n2');
+    for (const n of nodes) await start(n.ns, ['server', '80']);
+    await start(n2.ns, ['server', '8080']);
     // Known keep-alive connections: [from, to address, port, count]
     const plan: [Namespace, string, number, number][] = [
       [n1.ns, n2.address, 80, 4],
@@ -108,7 +92,7 @@ describe('fleet end to end: namespaces as nodes, NATS, collector', () => {
       [n3.ns, n2.address, 8080, 6],
       [client, n1.address, 80, 7],
     ];
-    for (const [from, to, port, count] of plan) await start(from, ['client', to, String(port), String(count)], `client to ${to}:${port}`);
+    for (const [from, to, port, count] of plan) await start(from, ['client', to, String(port), String(count)]);
 
     const gatewayUrl = `nats://${lan.gateway}:${nats.port}`;
     for (const n of nodes) {

@@ -7,12 +7,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestLan } from './support/netns-bridge.js';
+import { startPeer } from './support/http-peers.js';
 import { createLan } from './support/netns-bridge.js';
 import type { Namespace } from './support/netns.js';
 import { createNamespace, deleteAll, netnsSupportProblem } from './support/netns.js';
@@ -20,7 +19,6 @@ import type { NatsServer } from './support/nats-server.js';
 import { freePort, startNatsServer } from './support/nats-server.js';
 import { FLEETSTAT_BIN, fleetstat } from './support/fleetstat-cli.js';
 
-const PEERS = fileURLToPath(new URL('./support/http-peers.mjs', import.meta.url));
 const INTERVAL_MS = 1000;
 const ALERT_EVERY_MS = 1000;
 /** The collector records history every 10 s (Collector historyEveryMs default); a step held longer is sampled at least once. */
@@ -55,18 +53,6 @@ interface Alert {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Start a process and wait for its "ready" line. */
-async function startReady(proc: ChildProcess, what: string): Promise<void> {
-  let stderr = '';
-  proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  const lines = createInterface({ input: proc.stdout! });
-  const ready = new Promise<void>((resolve) => lines.on('line', (l) => l === 'ready' && resolve()));
-  const exited = once(proc, 'exit').then(([code]) => {
-    throw new Error(`${what} exited (${String(code)}): ${stderr}`);
-  });
-  await Promise.race([ready, exited]);
-}
 
 /** fleetstat_http_connections{node, port=80, state=ESTABLISHED, direction=inbound} from /metrics. */
 function inboundEstablished80(metrics: string, node: string): number {
@@ -104,10 +90,9 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
   const metrics = async (): Promise<string> => (await fetch(`${api}/metrics`)).text();
   const alerts = (): Promise<{ active: Alert[]; recent: Alert[] }> => getJson('/api/v1/alerts');
 
-  const startPeer = async (ns: Namespace, args: string[], what: string): Promise<ChildProcess> => {
-    const proc = ns.spawn(process.execPath, [PEERS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const peer = async (ns: Namespace, args: string[]): Promise<ChildProcess> => {
+    const proc = await startPeer(ns, args);
     processes.push(proc);
-    await startReady(proc, what);
     return proc;
   };
 
@@ -161,7 +146,7 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     serverAddress = await lan.attach(server);
     await lan.attach(client);
     burstAddress = await lan.attach(burst);
-    await startPeer(server, ['server', '80'], 'server in srv');
+    await peer(server, ['server', '80']);
 
     const agent = server.spawn(
       process.execPath,
@@ -202,7 +187,7 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
     for (const [i, count] of STEPS.entries()) {
       // Close the previous step first: the count dips in between, but never exceeds the highest step.
       if (previous) await kill(previous);
-      previous = await startPeer(client, ['client', serverAddress, '80', String(count)], `client step ${i + 1} (${count})`);
+      previous = await peer(client, ['client', serverAddress, '80', String(count)]);
       const shownAt = await waitForCount(count);
       // Longer than the history interval after the collector shows the step: sampled at least once.
       await sleep(shownAt + HISTORY_EVERY_MS + 700 - Date.now());
@@ -231,7 +216,7 @@ describe('history and surge alerts end to end: namespaces, NATS, collector', () 
   it('a burst of new connections from one namespace raises a connection_surge naming its address within 2 intervals', async () => {
     // Still steady just before the burst.
     expect((await alerts()).active).toEqual([]);
-    await startPeer(burst, ['client', serverAddress, '80', String(BURST)], `burst of ${BURST}`);
+    await peer(burst, ['client', serverAddress, '80', String(BURST)]);
     const burstUp = Date.now();
     let surge: Alert | undefined;
     let raisedAfter = -1;
