@@ -1,5 +1,5 @@
 // Fuzz: the value parsers behind flags and query strings (durations, port lists, host:port,
-// NATS URLs, netns mode, counts). Each returns a value in its documented range or throws an
+// NATS URLs, netns mode, counts, the history API's query strings). Each returns a value in its documented range or throws an
 // Error that says what is wrong; generated valid text parses to what was meant.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { parsePortList } from '../../agent/snapshot/http-ports.js';
 import { parseListenAddress, parseNatsUrls, parseTargetAddress } from '../../cli/address-options.js';
 import { parseNetns } from '../../cli/agent-options.js';
 import { parsePositive } from '../../cli/commands/up.js';
+import { QueryParamError, reportQueryOf, seriesQueryOf } from '../../collector/api/history-params.js';
 import { FUZZ_TIMEOUT_MS, fuzz, guarded, printFigures } from './fuzz-run.js';
 
 /** The value, or the Error it threw; anything thrown that is not an Error fails the property. */
@@ -100,6 +101,22 @@ describe('addresses', () => {
       if (!(netns instanceof Error)) expect(['all', 'self']).toContain(netns);
       const count = outcome(() => parsePositive(text));
       if (!(count instanceof Error)) expect(Number.isSafeInteger(count) && count >= 1).toBe(true);
+    });
+  }, FUZZ_TIMEOUT_MS);
+});
+
+describe('history API query strings', () => {
+  const value = fc.oneof(near('0123456789.msdhe-+ ', 16), fc.constantFrom('', 'node', 'port', 'pod', 'workload', '1d', 'NaN', 'Infinity', '1e400'));
+  const query = fc.dictionary(fc.constantFrom('from', 'to', 'step', 'port', 'node', 'state', 'by', 'since', 'limit', 'limitValue', 'x'), value, { maxKeys: 6 }).map((d) => new URLSearchParams(d));
+
+  it('/api/v1/series and /api/v1/report parameters: a query of finite numbers, or a QueryParamError', () => {
+    fuzz('query strings', [query], (params) => {
+      const series = outcome(() => seriesQueryOf(params, 1_700_000_000_000));
+      if (series instanceof Error) expect(series).toBeInstanceOf(QueryParamError);
+      else expect([series.from, series.to, series.stepMs].every(Number.isFinite)).toBe(true);
+      const report = outcome(() => reportQueryOf(params));
+      if (report instanceof Error) expect(report).toBeInstanceOf(QueryParamError);
+      else expect(Number.isSafeInteger(report.since) && ['node', 'port', 'pod', 'workload'].includes(report.by)).toBe(true);
     });
   }, FUZZ_TIMEOUT_MS);
 });
