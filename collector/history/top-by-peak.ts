@@ -3,7 +3,9 @@
 // max gives every series at its largest day peak, which is at least its exact peak over the
 // report's steps (a day covers them). Series are evaluated exactly (their steps) in that order,
 // and the walk stops once N exact rows beat the next day peak: nothing unseen can rank higher.
-// The result equals ranking every series, at the cost of reading about N of them.
+// The result equals ranking every series, at the cost of reading about N of them; but when many
+// series share the N-th peak (small counts, an idle fleet), every one of them is read, since
+// ties are ordered by key.
 
 import type { Database, Statement } from 'better-sqlite3';
 
