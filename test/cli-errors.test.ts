@@ -26,6 +26,7 @@ describe('fleetstat usage errors', () => {
     [['collector', '--grpc', '127.0.0.1:0', '--retain-hours', '99999d'], /"99999d": expected between 1d and 3650d/],
     [['collector', '--grpc', '127.0.0.1:0', '--retain-minutes', '30d', '--retain-hours', '7d'], /--retain-hours must be at least --retain-minutes/],
     [['collector', '--grpc', '127.0.0.1:0', '--detail-rate', '1e9'], /expected requests per second/],
+    [['top', '--collector', 'http://127.0.0.1:1', '--watch', '--interval', '30d'], /"30d": expected between 100ms and 1h/],
     [['nosuchcommand'], /unknown command 'nosuchcommand'/],
   ])('%j', async (args, message) => {
     const { code, stderr } = await fleetstat(args);

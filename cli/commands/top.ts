@@ -8,7 +8,7 @@ import type { NamespaceCountView, PodCountView, WorkloadCountView } from '../../
 import { argParser } from '../agent-options.js';
 import type { CollectorFlags } from '../collector-client.js';
 import { addCollectorOptions, CollectorClient } from '../collector-client.js';
-import { parseDuration } from '../../agent/duration.js';
+import { durationBetween } from '../../agent/duration.js';
 import type { OutputFormat } from '../output-format.js';
 import { addOutputOption } from '../output-format.js';
 import { writeOut } from '../write-out.js';
@@ -27,7 +27,7 @@ export function registerTop(program: Command): void {
     addCollectorOptions(program.command('top').description('nodes ranked by HTTP connections'))
       .option('--by <what>', 'node, pod, workload or namespace (all but node need a collector watching Kubernetes)', argParser(parseBy), 'node')
       .option('-w, --watch', 'refresh until interrupted')
-      .option('--interval <duration>', 'refresh period with --watch', argParser(parseDuration), 2000),
+      .option('--interval <duration>', 'refresh period with --watch', argParser(durationBetween(100, 3_600_000, '100ms', '1h')), 2000),
   ).action(async (flags: TopFlags) => {
     const client = new CollectorClient(flags);
     const stop = new AbortController();

@@ -2,7 +2,7 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
 import { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import { makeSnapshot } from '../../test/support/snapshots.js';
-import { DEFAULT_MAX_SNAPSHOT_BYTES, decodeSnapshot } from './decode-snapshot.js';
+import { DEFAULT_MAX_SNAPSHOT_BYTES, MAX_HTTP_SERIES, decodeSnapshot } from './decode-snapshot.js';
 import { countSnapshotElements } from './snapshot-element-count.js';
 
 const limits = { maxBytes: DEFAULT_MAX_SNAPSHOT_BYTES, cluster: 'test' };
@@ -19,6 +19,23 @@ describe('decodeSnapshot', () => {
   it('accepts a valid snapshot', () => {
     const decoded = decodeSnapshot(withRepeated(9, new Uint8Array(0), 0), origin, limits);
     expect(decoded.ok && decoded.snapshot.namespaces[0]?.ports).toEqual([{ port: 80, direction: 1, state: 1, count: 2, http: true }]);
+  });
+
+  // Each distinct HTTP count is a /metrics series: 200,000 of them fit in 4 MB and made every scrape block for seconds.
+  it('refuses more distinct HTTP series than MAX_HTTP_SERIES, not repeats of one or non-HTTP counts', () => {
+    // n distinct (port, direction) pairs, ESTABLISHED, one connection each.
+    const ports = (n: number): [number, 'in' | 'out', number, number][] =>
+      Array.from({ length: n }, (_, i) => [1 + (i % 65535), i < 65535 ? 'in' : 'out', 1, 1]);
+    const encode = (n: number, http: boolean): Uint8Array => {
+      const snapshot = makeSnapshot({ node: 'a', seq: 1, http: ports(n) });
+      for (const p of snapshot.namespaces[0]?.ports ?? []) p.http = http;
+      return Snapshot.encode(snapshot).finish();
+    };
+    expect(decodeSnapshot(encode(MAX_HTTP_SERIES, true), origin, limits).ok).toBe(true);
+    expect(decodeSnapshot(encode(MAX_HTTP_SERIES + 1, true), origin, limits)).toMatchObject({
+      ok: false, reason: 'invalid', detail: `more than ${MAX_HTTP_SERIES} distinct HTTP (port, direction, state) counts`,
+    });
+    expect(decodeSnapshot(encode(100_000, false), origin, limits).ok).toBe(true);
   });
 
   // Regression (fuzzing): 2 million empty namespaces in 4 MB decoded to 700 MB of heap in 3 s.

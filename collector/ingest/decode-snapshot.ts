@@ -21,6 +21,12 @@ const MAX_NAMESPACES = 100_000;
  * elements average well over 4 wire bytes (a port count is 8 to 12); empty ones are 1 to 2.
  */
 const MIN_BYTES_PER_ELEMENT = 4;
+/**
+ * Distinct HTTP (port, direction, state) counts per snapshot: each is a /metrics series and a
+ * history series per node. An agent with a long --http-ports list has a few hundred; a forged
+ * snapshot with hundreds of thousands would make every scrape take seconds.
+ */
+export const MAX_HTTP_SERIES = 16_384;
 
 export type Decoded = { ok: true; snapshot: Snapshot } | { ok: false; reason: RejectReason; detail: string };
 
@@ -56,6 +62,7 @@ export function decodeSnapshot(bytes: Uint8Array, origin: IngestOrigin, limits: 
 }
 
 function schemaProblem(s: Snapshot): string | undefined {
+  const httpSeries = new Set<number>();
   if (!NAME.test(s.node)) return `bad node name ${JSON.stringify(s.node.slice(0, 64))}`;
   if (!NAME.test(s.cluster)) return `bad cluster name ${JSON.stringify(s.cluster.slice(0, 64))}`;
   if (!(s.epoch > 0) || !(s.seq > 0)) return 'epoch and seq must be positive';
@@ -67,6 +74,9 @@ function schemaProblem(s: Snapshot): string | undefined {
         return `direction ${p.direction}`;
       }
       if (p.state < 1 || p.state > 12) return `state ${p.state}`;
+      if (p.http && httpSeries.add((p.port * 4 + p.direction) * 16 + p.state).size > MAX_HTTP_SERIES) {
+        return `more than ${MAX_HTTP_SERIES} distinct HTTP (port, direction, state) counts`;
+      }
     }
     for (const l of ns.listeners) if (l.port < 1 || l.port > 65535) return `listener port ${l.port}`;
   }
