@@ -35,6 +35,12 @@ export interface GrpcPublisherOptions {
   backoff?: Partial<BackoffOptions>;
   /** PublishRequest bytes over this are refused locally (the collector would end the stream). */
   maxMessageBytes?: number;
+  /**
+   * Asked when the first attempt fails with nothing more than "failed to connect": the TLS
+   * problem behind it (plaintext to a TLS port, a refused client certificate), which fails
+   * start() like any TLS failure; undefined to keep retrying (see grpc-tls-probe.ts).
+   */
+  probeTls?: () => Promise<string | undefined>;
   /** Extra grpc-js channel options (merged over ours). */
   channelOptions?: ChannelOptions;
   /** Connection changes only, never one line per snapshot. Silent by default. */
@@ -333,14 +339,32 @@ export class GrpcPublisher implements SnapshotPublisher {
     this.lastError = reason;
     const refused = code !== undefined && NON_RETRYABLE.has(code);
     const waiter = this.startWaiter;
+    const { address, probeTls } = this.options;
     if (waiter && (refused || tlsFailed)) {
-      this.state = 'failed';
-      this.client?.close();
-      const { address } = this.options;
       const message = tlsFailed ? `TLS handshake with the collector at ${address} failed: ${reason}` : `collector at ${address} refused the publish stream: ${reason}`;
-      waiter.reject(new PublishError(message, { cause: error }));
+      this.failStart(waiter, new PublishError(message, { cause: error }));
       return;
     }
+    if (waiter && code === Status.UNAVAILABLE && probeTls) {
+      void probeTls().catch(() => undefined).then((found) => {
+        if (this.state !== 'running') return;
+        // The start timer may have resolved start() meanwhile: then it is a retry like any other.
+        if (found && this.startWaiter === waiter) {
+          this.failStart(waiter, new PublishError(`TLS handshake with the collector at ${address} failed: ${found}`, { cause: error }));
+        } else this.retry(stream, reason, refused, this.startWaiter);
+      });
+      return;
+    }
+    this.retry(stream, reason, refused, waiter);
+  }
+
+  private failStart(waiter: { reject: (error: Error) => void }, error: PublishError): void {
+    this.state = 'failed';
+    this.client?.close();
+    waiter.reject(error);
+  }
+
+  private retry(stream: OpenStream, reason: string, refused: boolean, waiter: { resolve: () => void } | undefined): void {
     if (!stream.accepted) this.failedAttempts++;
     if (waiter) {
       this.logger.warn({ address: this.options.address, reason }, 'collector not reachable yet; retrying in the background');

@@ -1,14 +1,9 @@
-// Why a TLS connection to NATS timed out. With TLS 1.3 a server that refuses our client
-// certificate (none, or signed by a CA it does not trust) says so with an alert after the
-// handshake has completed on our side; the NATS client never reads it and reports only a
-// time-out, which looks like a slow network and would be retried forever. So when a first
-// connect with TLS times out, this dials once more by hand: plain TCP, the server's INFO
-// line, the TLS upgrade with the same files, then a short wait for the alert. The reason
-// it returns is the one a person needs ("tlsv13 alert certificate required").
-import { readFileSync } from 'node:fs';
-import { connect as tcpConnect, isIP } from 'node:net';
+// Why a TLS connection to NATS timed out (see tls-handshake-probe.ts): when a first connect
+// with TLS times out, this dials once more by hand: plain TCP, the server's INFO line, then
+// the TLS upgrade with the same files and a short wait for the server's alert.
+import { connect as tcpConnect } from 'node:net';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { tlsHandshakeFailure } from '../tls/tls-handshake-probe.js';
 import type { NatsTls } from './nats-connect-options.js';
 
 /** The TLS failure seen talking to `server`, or undefined when none showed within the wait. */
@@ -21,7 +16,7 @@ export async function probeNatsTls(server: string, tls: NatsTls, timeoutMs = 300
   timer.unref();
   try {
     await infoLine(socket);
-    return await tlsFailure(socket, host, tls);
+    return await tlsHandshakeFailure(socket, host, tls);
   } catch {
     return undefined; // not even the INFO line: not a TLS problem
   } finally {
@@ -44,30 +39,4 @@ function infoLine(socket: Socket): Promise<void> {
     socket.once('error', reject);
     socket.once('close', () => reject(new Error('closed before INFO')));
   });
-}
-
-function tlsFailure(socket: Socket, host: string, tls: NatsTls): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const secure = tlsConnect({
-      socket,
-      ...(isIP(host) ? {} : { servername: host }),
-      ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-      ...(tls.certFile && tls.keyFile ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {}),
-    });
-    secure.once('error', (err: NodeJS.ErrnoException) => resolve(describe(err)));
-    // Handshake done on our side: the server's verdict on our certificate comes next, if at all.
-    secure.once('secureConnect', () => {
-      const wait = setTimeout(() => resolve(undefined), 1000);
-      wait.unref();
-    });
-    secure.once('close', () => resolve(undefined));
-  });
-}
-
-function describe(err: NodeJS.ErrnoException): string {
-  if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(err.code ?? '')) {
-    return `it refused our client certificate (none given, or one not signed by a CA it trusts): ${err.code}`;
-  }
-  // OpenSSL's text runs over several lines with source paths; the first says what happened.
-  return `${(err.message.split('\n')[0] ?? '').replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')}${err.code ? ` (${err.code})` : ''}`;
 }

@@ -80,7 +80,10 @@ async function publisherFor(
     // Certificate files are read now: one that cannot be used stops the agent before it starts.
     const channelCredentials = usableTls(() => grpcChannelCredentials(agentGrpcTlsOf(flags)));
     const detailCredentials = flags.detailListen ? usableTls(() => grpcServerCredentials(agentDetailTlsOf(flags))) : undefined;
-    publisher = new GrpcPublisher({ address: flags.grpc ?? '', credentials: channelCredentials, logger });
+    const { probeGrpcTls } = await import('../../agent/grpc/grpc-tls-probe.js');
+    const address = flags.grpc ?? '';
+    const tls = agentGrpcTlsOf(flags);
+    publisher = new GrpcPublisher({ address, credentials: channelCredentials, probeTls: () => probeGrpcTls(address, tls), logger });
     if (flags.detailListen) {
       const { GrpcDetailServer } = await import('../../agent/detail/grpc-detail-server.js');
       const listen = flags.detailListen;
