@@ -64,6 +64,9 @@ async function publisherFor(
       node: config.node,
       servers: flags.nats,
       jetstream: flags.jetstream === true,
+      // A JetStream ack not back within an interval is superseded by the next snapshot; waiting
+      // longer (a server that lost its stream) would hold every later snapshot back with it.
+      publishTimeoutMs: Math.min(5000, Math.max(1000, config.intervalMs)),
       name: `fleetstat-agent/${config.node}`,
       ...natsSecurity,
       logger,
