@@ -18,10 +18,14 @@ export async function probeGrpcTls(address: string, tls: GrpcClientTls | undefin
   }
   const socket = await connected(host, port, PROBE_TIMEOUT_MS);
   if (!socket) return undefined;
+  // A peer that never answers the ClientHello: the close this causes ends the probe.
+  const timer = setTimeout(() => socket.destroy(), PROBE_TIMEOUT_MS);
+  timer.unref();
   try {
     const files = { alpn: ['h2'], serverSpeaksFirst: true, ...(tls.ca ? { caFile: tls.ca } : {}), ...(tls.cert && tls.key ? { certFile: tls.cert, keyFile: tls.key } : {}) };
     return await tlsHandshakeFailure(socket, host, tls.serverName ? { ...files, serverName: tls.serverName } : files);
   } finally {
+    clearTimeout(timer);
     socket.destroy();
   }
 }

@@ -122,12 +122,11 @@ export class NatsStatusLog {
 
   /**
    * A dial of our own (before the client has a connection) failed: unlike the client's
-   * reconnects, here the reason is known. Counts as an attempt and logs like an outage.
+   * reconnects, here the reason is known. Logs like an outage (the dial itself counted the attempt).
    */
   dialFailed(reason: string): void {
     this.downSinceMs ??= this.now();
     this.lastServerError = reason;
-    this.opts.delay.attempting();
     this.logOutage();
   }
 
@@ -135,14 +134,17 @@ export class NatsStatusLog {
     const kind = kindOf(err);
     if (kind === 'auth') this.stats.authErrors++;
     if (kind === 'permission') this.stats.permissionViolations++;
-    if (err instanceof errors.PermissionViolationError && err.operation === 'publish') {
+    // Reply subjects (_INBOX.<id>.<n>) are new every time: counting them would crowd out ours.
+    if (err instanceof errors.PermissionViolationError && err.operation === 'publish' && !err.subject.startsWith('_INBOX.')) {
       if (this.refusedPublishes.size >= 64 && !this.refusedPublishes.has(err.subject)) this.refusedPublishes.clear();
       this.refusedPublishes.set(err.subject, (this.refusedPublishes.get(err.subject) ?? 0) + 1);
     }
     const reason = describe(err);
     if (kind !== 'other') this.lastServerError = reason;
     const fields = err instanceof errors.PermissionViolationError ? { operation: err.operation, subject: err.subject, err: err.message } : { err: err.message };
-    this.repeat(`${kind}:${reason}`, 'error', fields, reason);
+    // Throttled per kind and operation, not per subject: a refused reply names a new inbox each time.
+    const key = err instanceof errors.PermissionViolationError ? `${kind}:${err.operation}` : `${kind}:${reason}`;
+    this.repeat(key, 'error', fields, reason);
   }
 
   /** Logs at once the first time, then at most once per interval with the count in between. */

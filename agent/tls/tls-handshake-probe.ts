@@ -93,7 +93,7 @@ export function connected(host: string, port: number, timeoutMs: number): Promis
   });
 }
 
-export function describeTlsError(err: NodeJS.ErrnoException): string {
+function describeTlsError(err: NodeJS.ErrnoException): string {
   if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(err.code ?? '')) {
     return `it refused our client certificate (none given, or one not signed by a CA it trusts): ${err.code}`;
   }

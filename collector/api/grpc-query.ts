@@ -25,14 +25,9 @@ export interface QuerySources {
 export function addQueryService(server: Server, sources: QuerySources): void {
   const { state } = sources;
   const handlers: QueryServiceServer = {
-    getSummary: (_call, callback) => {
-      state.sweep();
-      callback(null, summaryOf(state));
-    },
-    listNodes: (_call, callback) => {
-      state.sweep();
-      callback(null, nodesOf(state));
-    },
+    // Staleness is judged after the input already waiting, as the HTTP API does (sweepAfterInput).
+    getSummary: (_call, callback) => void state.sweepAfterInput().then(() => callback(null, summaryOf(state))),
+    listNodes: (_call, callback) => void state.sweepAfterInput().then(() => callback(null, nodesOf(state))),
     getSeries: (call, callback) =>
       answer(callback, () => seriesResponseOf(querySeries(needHistory(sources), seriesQueryOfRequest(call.request, state.now())))),
     getReport: (call, callback) =>

@@ -7,16 +7,19 @@ export class QueryParamError extends Error {
   override readonly name = 'QueryParamError';
 }
 
-const HOUR = 3_600_000;
+/** Defaults of a series or report query, shared by HTTP and gRPC (query-messages.ts). */
+export const QUERY_DEFAULTS = { seriesRangeMs: 3_600_000, stepMs: 60_000, reportSinceMs: 86_400_000 } as const;
+/** The series filters that match by name. */
+export const NAMED_FILTERS = ['node', 'direction', 'state', 'namespace', 'pod', 'workload'] as const;
 
 /** from/to in ms since the epoch (default: the last hour), step as a duration or ms (default 1m). */
 export function seriesQueryOf(params: URLSearchParams, nowMs: number): SeriesQuery {
   const to = numberOr(params, 'to', nowMs);
-  const from = numberOr(params, 'from', to - HOUR);
+  const from = numberOr(params, 'from', to - QUERY_DEFAULTS.seriesRangeMs);
   const step = params.get('step');
-  const stepMs = step === null ? 60_000 : /^\d+$/.test(step) ? Number(step) : durationOf('step', step);
+  const stepMs = step === null ? QUERY_DEFAULTS.stepMs : /^\d+$/.test(step) ? Number(step) : durationOf('step', step);
   const filter: SeriesQuery['filter'] = {};
-  for (const name of ['node', 'direction', 'state', 'namespace', 'pod', 'workload'] as const) {
+  for (const name of NAMED_FILTERS) {
     const value = params.get(name);
     if (value) filter[name] = value;
   }
@@ -30,7 +33,8 @@ export function reportQueryOf(params: URLSearchParams): ReportQuery {
   if (by !== 'node' && by !== 'port' && by !== 'pod' && by !== 'workload') {
     throw new QueryParamError(`by must be node, port, pod or workload, not "${by}"`);
   }
-  const query: ReportQuery = { since: durationOf('since', params.get('since') ?? '1d'), by: by as ReportBy };
+  const since = params.get('since');
+  const query: ReportQuery = { since: since === null ? QUERY_DEFAULTS.reportSinceMs : durationOf('since', since), by: by as ReportBy };
   if (params.get('limit')) query.limit = numberOr(params, 'limit', 0);
   if (params.get('limitValue')) query.limitValue = numberOr(params, 'limitValue', 0);
   return query;

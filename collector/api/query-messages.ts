@@ -13,9 +13,8 @@ import type {
   SeriesKey as SeriesKeyMessage,
 } from '../../proto/gen/fleetstat/v1/query.js';
 import { ReportBy as ReportByMessage } from '../../proto/gen/fleetstat/v1/query.js';
+import { NAMED_FILTERS, QUERY_DEFAULTS } from './history-params.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 const REPORT_BY: Record<ReportByMessage, ReportBy | undefined> = {
   [ReportByMessage.REPORT_BY_UNSPECIFIED]: 'node',
@@ -41,12 +40,12 @@ export class QueryRequestError extends Error {
 export function seriesQueryOfRequest(request: GetSeriesRequest, nowMs: number): SeriesQuery {
   const to = request.toMs ?? nowMs;
   const filter: SeriesFilter = {};
-  for (const name of ['node', 'direction', 'state', 'namespace', 'pod', 'workload'] as const) {
+  for (const name of NAMED_FILTERS) {
     const value = request[name];
     if (value !== undefined) filter[name] = value;
   }
   if (request.port !== undefined) filter.port = request.port;
-  return { from: request.fromMs ?? to - HOUR_MS, to, stepMs: request.stepMs ?? 60_000, filter };
+  return { from: request.fromMs ?? to - QUERY_DEFAULTS.seriesRangeMs, to, stepMs: request.stepMs ?? QUERY_DEFAULTS.stepMs, filter };
 }
 
 export function seriesResponseOf(result: SeriesResult): GetSeriesResponse {
@@ -72,7 +71,7 @@ export function seriesResponseOf(result: SeriesResult): GetSeriesResponse {
 export function reportQueryOfRequest(request: GetReportRequest): ReportQuery {
   const by = REPORT_BY[request.by];
   if (!by) throw new QueryRequestError(`unknown report grouping ${request.by}`);
-  const query: ReportQuery = { since: request.sinceMs ?? DAY_MS, by };
+  const query: ReportQuery = { since: request.sinceMs ?? QUERY_DEFAULTS.reportSinceMs, by };
   if (request.limit !== undefined) query.limit = request.limit;
   if (request.limitValue !== undefined) query.limitValue = request.limitValue;
   return query;

@@ -13,7 +13,7 @@ import type { IngestTransport } from '../ingest/snapshot-ingest.js';
 /** The collector's receiving side of a transport; JetStream recovery arrives over the NATS link. */
 export type ReceptionLink = Exclude<IngestTransport, 'jetstream'>;
 
-export function linkOf(transport: IngestTransport): ReceptionLink {
+function linkOf(transport: IngestTransport): ReceptionLink {
   return transport === 'jetstream' ? 'nats' : transport;
 }
 
