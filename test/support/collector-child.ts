@@ -4,52 +4,26 @@
 // snapshots through a real publisher (NatsPublisher, GrpcPublisher).
 import type { ServiceError } from '@grpc/grpc-js';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { SnapshotPublisher } from '../../agent/publish/snapshot-publisher.js';
 import { IngestServiceService } from '../../proto/gen/fleetstat/v1/ingest.js';
 import type { PublishResponse } from '../../proto/gen/fleetstat/v1/ingest.js';
 import { Direction } from '../../proto/gen/fleetstat/v1/snapshot.js';
 import type { Snapshot } from '../../proto/gen/fleetstat/v1/snapshot.js';
-import { FLEETSTAT_BIN } from './fleetstat-cli.js';
+import { LoggedChild } from './logged-child.js';
 import { makeSnapshot } from './snapshots.js';
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
+export type { LogLine } from './logged-child.js';
 
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
-});
-
-export class CollectorChild {
-  /** Every JSON log line so far, in order. */
-  readonly logs: LogLine[] = [];
-  /** stderr lines that are not JSON (a crash's stack trace, say). */
-  readonly otherStderr: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+export class CollectorChild extends LoggedChild {
+  /** Resolves once the collector logs "collector ready"; rejects if it exits first. */
+  readonly listening: Promise<void>;
 
   private constructor(
-    private readonly child: ChildProcess,
-    readonly base: string,
+    httpPort: number,
+    args: string[],
+    readonly base = `http://127.0.0.1:${httpPort}`,
   ) {
-    children.add(child);
-    this.exited = once(child, 'exit').then(([code, signal]) => {
-      children.delete(child);
-      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-    });
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      try {
-        this.logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        this.otherStderr.push(line);
-      }
-    });
+    super('collector', ['--listen', `127.0.0.1:${httpPort}`, ...args]);
     // Ready, not just listening: HTTP answers (503) while transports start and JetStream recovers.
     const listening = this.waitForLog('collector ready', (l) => l.msg === 'collector ready', 15_000);
     const died = this.exited.then((e) => {
@@ -60,66 +34,15 @@ export class CollectorChild {
     this.listening.catch(() => undefined);
   }
 
-  /** Resolves once the collector logs "collector ready"; rejects if it exits first. */
-  readonly listening: Promise<void>;
-
   /** `fleetstat collector --listen 127.0.0.1:<httpPort> ...args`, returned at once (see `listening`). */
   static spawn(httpPort: number, args: string[]): CollectorChild {
-    const child = spawn(process.execPath, [FLEETSTAT_BIN, 'collector', '--listen', `127.0.0.1:${httpPort}`, ...args], {
-      env: { ...process.env, FLEETSTAT_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    return new CollectorChild(child, `http://127.0.0.1:${httpPort}`);
+    return new CollectorChild(httpPort, args);
   }
 
   static async start(httpPort: number, args: string[]): Promise<CollectorChild> {
     const collector = CollectorChild.spawn(httpPort, args);
     await collector.listening;
     return collector;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  logsWith(msg: string): LogLine[] {
-    return this.logs.filter((l) => l.msg === msg);
-  }
-
-  async waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.logs.find(match);
-      if (found) return found;
-      if (!this.running) throw new Error(`collector exited without logging ${what}:\n${this.stderrText()}`);
-      if (Date.now() > deadline) throw new Error(`collector did not log ${what} within ${timeoutMs} ms:\n${this.stderrText()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  stderrText(): string {
-    return [...this.logs.map((l) => JSON.stringify(l)), ...this.otherStderr].slice(-40).join('\n');
-  }
-
-  /** Signals our own child by pid and waits for it to exit. */
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (!this.running || this.child.pid === undefined) return;
-    process.kill(this.child.pid, signal);
-    await this.exited;
-  }
-
-  /** SIGTERM, then SIGKILL after 5 s. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (!this.running || this.child.pid === undefined) return;
-    const timer = setTimeout(() => {
-      if (this.running) this.child.kill('SIGKILL');
-    }, 5000);
-    await this.kill('SIGTERM');
-    clearTimeout(timer);
   }
 }
 
