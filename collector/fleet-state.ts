@@ -102,6 +102,8 @@ export class FleetState implements SnapshotIngest {
 
   /** Turn nodes that missed 3 intervals the collector could hear stale and take them out of the totals. */
   sweep(nowMs = this.now()): NodeRecord[] {
+    // Once per sweep: a pause that ended just now is dated now, whether or not a node is judged.
+    this.reception.noticePause(nowMs);
     const turned = this.registry.sweep(nowMs, (r) => this.reception.silentSince(r.transport, r.lastSeenMs, nowMs));
     for (const record of turned) {
       this.totals.remove(record.summary);

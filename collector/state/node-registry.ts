@@ -68,9 +68,12 @@ export class NodeRegistry {
   sweep(nowMs: number, silentSince: (record: NodeRecord) => number | undefined = (r) => r.lastSeenMs): NodeRecord[] {
     const turned: NodeRecord[] = [];
     for (const record of this.nodes.values()) {
-      if (record.status !== 'live') continue;
+      const limitMs = MISSED_INTERVALS_BEFORE_STALE * record.snapshot.intervalMs;
+      // silentSince only ever moves a silence later (or suspends it), so a node heard within the
+      // limit needs no asking: the sweep stays a comparison per node.
+      if (record.status !== 'live' || nowMs - record.lastSeenMs <= limitMs) continue;
       const since = silentSince(record);
-      if (since !== undefined && nowMs - since > MISSED_INTERVALS_BEFORE_STALE * record.snapshot.intervalMs) {
+      if (since !== undefined && nowMs - since > limitMs) {
         record.status = 'stale';
         record.staleReason = 'missed_intervals';
         turned.push(record);

@@ -68,7 +68,7 @@ export class ReceptionGaps {
    * libuv may serve a query (which judges staleness) before the overdue timer fires, so every
    * judgement checks, not just the timer.
    */
-  private noticePause(nowMs: number): void {
+  noticePause(nowMs: number): void {
     const beat = this.lastBeat;
     const at = this.monotonic();
     if (beat && at - beat.monotonicMs > 2 * beat.periodMs) {
