@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { fleetMetrics } from './api/prometheus-metrics.js';
+import { connectionLabels } from './api/fleet-views.js';
 import { HttpApi } from './api/http-api.js';
 import type { BearerAuth } from './api/bearer-auth.js';
 import type { KeyPair } from '../agent/tls/pem-files.js';
@@ -13,7 +14,7 @@ import type { PodDirectory } from './attribution/pod-directory.js';
 import type { HistoryStore } from './history/history-store.js';
 import type { AlertChange } from './alerts/alert-types.js';
 import type { SurgeDetector } from './alerts/surge-detector.js';
-import { livePoints } from './history/live-points.js';
+import { liveCountGroups } from './history/live-counts.js';
 
 export interface CollectorOptions {
   cluster: string;
@@ -115,7 +116,7 @@ export class Collector {
   /** Record the live counts into history now (the timer does it every historyEveryMs). */
   recordHistory(history: HistoryStore, nowMs = this.state.now()): void {
     this.state.sweep(nowMs);
-    history.recordSample(nowMs, livePoints(this.state));
+    history.recordCounts(nowMs, liveCountGroups(this.state), connectionLabels);
   }
 
   /** Judge the fleet for surges now (the timer does it every alertsEveryMs). */

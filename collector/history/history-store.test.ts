@@ -52,7 +52,7 @@ function openStore(clock: { now: number }, options: HistoryStoreOptions = {}): H
 function rows(store: HistoryStore, resolution: Resolution, node?: string): StoredRow[] {
   const out: StoredRow[] = [];
   const where = node === undefined ? { sql: '1', params: [] } : { sql: 's.node = ?', params: [node] };
-  readSeriesSteps(store.database, resolution, where, bucketOf(T0 - DAY, resolution), bucketOf(T0 + 10 * DAY, resolution), (key, steps) => {
+  readSeriesSteps(store, resolution, where, bucketOf(T0 - DAY, resolution), bucketOf(T0 + 10 * DAY, resolution), (key, steps) => {
     for (const s of steps) {
       out.push({ node: key.node, port: key.port, state: key.state, bucket: bucketOf(s.t, resolution), min: s.min, max: s.max, sum: s.sum, count: s.count, last: s.last });
     }
@@ -137,7 +137,7 @@ describe('HistoryStore rollups', () => {
 });
 
 describe('HistoryStore persistence and retention', () => {
-  it('packs finished hours into blobs, exactly, and merges a late sample into a sealed hour', () => {
+  it('seals finished hours from memory into blobs and hour rows, exactly, and merges a late sample into a sealed hour', () => {
     const dir = tempDir();
     const clock = { now: T0 };
     const store = openStore(clock, { dir, zeroFillMs: 2 * MIN });
@@ -146,33 +146,74 @@ describe('HistoryStore persistence and retention', () => {
       const t = T0 + i * 10_000;
       const v = (i * 37) % 101 + (i % 360 === 0 ? 5000 : 0);
       a.push([t, v]);
+      clock.now = t;
       store.recordSample(t, [point('a', v)]);
+      if (i % 30 === 0) store.flush();
+      // The first hour ended a minute ago: not sealed before 2 minutes.
+      if (i === 366) expect(store.seal()).toBe(0);
     }
     store.flush();
     const count = (table: string): number => (store.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    // Two hours ended more than the grace (zeroFill + 1 min) ago; the third ended 2 min ago.
-    clock.now = T0 + 3 * HOUR + 2 * MIN;
+    expect(count('rollup_minute_packed') + count('rollup_minute') + count('rollup_hour')).toBe(0);
+    expect(count('rollup_minute_frame')).toBeGreaterThan(0);
+    // Two hours ended more than the grace ago; the third ended 1 min ago.
+    clock.now = T0 + 3 * HOUR + MIN;
     while (store.seal() > 0);
-    expect(store.stats.sealedRows).toBe(2 * 2 * 60); // a and the cluster, two hours
+    expect(store.stats.sealedCells).toBe(2 * 2 * 60); // a and the cluster, two hours
     expect(count('rollup_minute_packed')).toBe(2 * 2);
-    expect(count('rollup_minute')).toBe(2 * 60);
+    expect(count('rollup_hour')).toBe(2 * 2);
+    expect(count('rollup_minute')).toBe(0);
+    // Frames holding only sealed hours are gone; the third hour's are kept.
+    expect((store.database.prepare('SELECT min(last_hour) AS h FROM rollup_minute_frame').get() as { h: number }).h).toBe(T0 / HOUR + 2);
     expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
     expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
 
-    // A sample for a sealed minute: read merged at once, packed into the blob by the next seal.
-    // Written last, it is its buckets' last, as with any upsert.
+    // A sample for a sealed minute: a row, read merged at once, packed into the blob by the next
+    // seal. Written last, it is its buckets' last, as with any upsert.
     store.recordSample(T0 + 5_000, [point('a', 7000)]);
     store.flush();
+    expect(count('rollup_minute')).toBe(2);
     const late: Array<[number, number]> = [...a.slice(0, 6), [T0 + 5_000, 7000], ...a.slice(6)];
     const lateHour: Array<[number, number]> = [...a.slice(0, 360), [T0 + 5_000, 7000], ...a.slice(360)];
     expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
     while (store.seal() > 0);
+    expect(count('rollup_minute')).toBe(0);
     expect(count('rollup_minute_packed')).toBe(2 * 2);
     expect(rows(store, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(lateHour, HOUR));
     store.close();
     const reopened = openStore(clock, { dir });
+    expect(reopened.stats.recoveredCells).toBe(2 * 60);
     expect(rows(reopened, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
     expect(rows(reopened, 'hour', 'a').map(strip)).toEqual(expectedRollups(lateHour, HOUR));
+    // The recovered hour is sealed like any other, exactly.
+    clock.now = T0 + 4 * HOUR;
+    while (reopened.seal() > 0);
+    expect(rows(reopened, 'minute', 'a').map(strip)).toEqual(expectedRollups(late, MIN));
+    expect(rows(reopened, 'hour', 'a').map(strip)).toEqual(expectedRollups(lateHour, HOUR));
+    expect((reopened.database.prepare('SELECT count(*) AS n FROM rollup_minute_frame').get() as { n: number }).n).toBe(0);
+  });
+
+  it('rebuilds the open hours after a crash from the last flush, losing only what it had not written', () => {
+    const dir = tempDir();
+    const clock = { now: T0 };
+    const crashed = openStore(clock, { dir });
+    const a: Array<[number, number]> = [];
+    for (let i = 0; i < 30; i++) { // 5 minutes
+      const t = T0 + i * 10_000;
+      clock.now = t;
+      if (i < 24) a.push([t, i]);
+      crashed.recordSample(t, [point('a', i)]);
+      if (i === 23) {
+        clock.now = t + 10_000; // minute 4 is over: the flush writes minutes 0-3
+        crashed.flush();
+      }
+    }
+    // No close(): a second store opens the file as a restarted collector would.
+    const restarted = HistoryStore.open({ dir, flushEveryMs: 0, pruneEveryMs: 0, now: () => clock.now });
+    expect(restarted.stats.recoveredCells).toBe(2 * 4);
+    expect(rows(restarted, 'minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
+    restarted.close();
   });
 
   it('refuses a database in the pre-release layout with a clear message', () => {
@@ -210,9 +251,11 @@ describe('HistoryStore persistence and retention', () => {
     store.flush();
     expect(rows(store, 'hour', 'old')).toHaveLength(1);
 
-    // Now is 30 s into the minute at the cutoff: that minute still holds samples inside the
-    // window and stays; the two before it and "old"'s go (each with the cluster's row: x2).
+    // Now is 30 s into the minute at the cutoff, an hour boundary: the packed hour before it
+    // (a's two minutes) and "old"'s go, each with the cluster's cells (x2); the cutoff's hour
+    // still holds minutes inside the window and stays.
     clock.now = cutoffMinute + 1 * DAY + 30_000;
+    while (store.seal() > 0);
     expect(store.prune()).toEqual({ minuteRows: 2 * 3, hourRows: 0, series: 0 });
     expect(rows(store, 'minute', 'a').map((r) => r.bucket)).toEqual([cutoffMinute / MIN, cutoffMinute / MIN + 1]);
     expect(rows(store, 'hour', 'old')).toHaveLength(1);
@@ -232,50 +275,104 @@ describe('HistoryStore persistence and retention', () => {
 });
 
 describe('HistoryStore batching and bad input', () => {
-  it('writes many samples in one transaction', () => {
-    const store = openStore({ now: T0 }, { flushPoints: 1_000_000 });
+  it('writes what a flush gathered as one frame in one transaction', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock);
     for (let i = 0; i < 1000; i++) {
-      store.recordSample(T0 + i * 1000, Array.from({ length: 10 }, (_, n) => point(`node-${n}`, i % 13)));
+      clock.now = T0 + i * 1000;
+      store.recordSample(clock.now, Array.from({ length: 10 }, (_, n) => point(`node-${n}`, i % 13)));
     }
     expect(store.stats.transactions).toBe(0);
     expect(store.flush()).toBe(true);
-    expect(store.stats.transactions).toBe(1);
-    expect(store.stats.points).toBe(10_000);
-    // 1000 s span 17 minutes and 1 hour, for 10 nodes and the cluster.
-    expect(store.stats.rowsWritten).toBe(11 * (17 + 1));
+    expect(store.stats).toMatchObject({ transactions: 1, framesWritten: 1, rowsWritten: 0, points: 10_000 });
+    expect((store.database.prepare('SELECT count(*) AS n FROM rollup_minute_frame').get() as { n: number }).n).toBe(1);
+    // Minutes 0-15 from the frame's journals, minute 16 (still open) from memory.
     expect(rows(store, 'minute', 'node-3').reduce((n, r) => n + r.count, 0)).toBe(1000);
+    expect(store.flush()).toBe(true);
+    expect(store.stats.transactions).toBe(1); // nothing new: no write
   });
 
-  it('flushes by itself once flushPoints samples are pending', () => {
-    const store = openStore({ now: T0 }, { flushPoints: 30 });
-    for (let i = 0; i < 10; i++) store.recordSample(T0 + i * 1000, [point('a', 1), point('b', 1)]); // 3 points each
-    expect(store.stats.transactions).toBe(1);
-    expect(store.pendingCells).toBe(0);
+  /** A store whose first hour (nodes a-d at T0) is sealed: samples for it are late rows. */
+  function sealedStore(options: HistoryStoreOptions): { store: HistoryStore; clock: { now: number } } {
+    const clock = { now: T0 };
+    const store = openStore(clock, options);
+    store.recordSample(T0, ['a', 'b', 'c', 'd'].map((n) => point(n, 1)));
+    clock.now = T0 + 2 * HOUR;
+    store.flush();
+    while (store.seal() > 0);
+    return { store, clock };
+  }
+
+  it('flushes late rows by itself once flushPoints of them are pending', () => {
+    const { store } = sealedStore({ flushPoints: 30 });
+    const before = store.stats.flushes;
+    // 5 points each (a, b, the cluster, zeros for c and d): the 6th call reaches 30 and flushes.
+    for (let i = 0; i < 10; i++) store.recordSample(T0 + i * 1000, [point('a', 1), point('b', 1)]);
+    expect(store.stats.flushes).toBe(before + 1);
+    expect(store.pendingCells).toBe(5); // the last 4 calls' cells, one per series
   });
 
-  it('bounds the buffer and counts what it drops', () => {
-    const store = openStore({ now: T0 }, { maxPendingCells: 4 });
-    const result = store.recordSample(T0, [point('a', 1), point('b', 1), point('c', 1), point('d', 1)]);
+  it('bounds the late-row buffer and counts what it drops', () => {
+    const { store } = sealedStore({ maxPendingCells: 4 });
+    const result = store.recordSample(T0 + 1000, [point('a', 1), point('b', 1), point('c', 1), point('d', 1)]);
     expect(result).toEqual({ accepted: 4, rejected: 0, dropped: 1 }); // 4 nodes + 1 cluster cell
-    expect(store.recordSample(T0 + 1000, [point('a', 2)]).accepted).toBe(4); // existing cells still merge
+    expect(store.recordSample(T0 + 2000, [point('a', 2)]).accepted).toBe(4); // existing cells still merge
     expect(store.stats.dropped).toBeGreaterThanOrEqual(1);
     store.flush();
     expect(store.pendingCells).toBe(0);
   });
 
-  it('keeps samples through a failed flush and writes them on the next', () => {
-    const store = openStore({ now: T0 });
+  it('keeps samples through a failed flush or seal and writes them on the next', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock);
     store.recordSample(T0, [point('a', 3)]);
-    // Break the write (the hour upsert fails mid-transaction, after the series rows went in).
-    store.database.exec('ALTER TABLE rollup_hour RENAME TO rollup_hour_away');
+    clock.now = T0 + MIN;
+    store.database.exec('ALTER TABLE rollup_minute_frame RENAME TO frames_away');
     expect(store.flush()).toBe(false);
     expect(store.stats).toMatchObject({ flushErrors: 1, transactions: 0 });
-    expect(store.pendingCells).toBe(2);
-    store.database.exec('ALTER TABLE rollup_hour_away RENAME TO rollup_hour');
-    store.recordSample(T0 + 1000, [point('a', 5)]);
+    store.database.exec('ALTER TABLE frames_away RENAME TO rollup_minute_frame');
+    store.recordSample(T0 + 1000, [point('a', 5)]); // late for its minute, which is journaled
     expect(store.flush()).toBe(true);
     expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+
+    // The hour upsert fails mid-seal, after the blob went in: all of it is undone and redone.
+    clock.now = T0 + 2 * HOUR;
+    store.database.exec('ALTER TABLE rollup_hour RENAME TO rollup_hour_away');
+    expect(store.seal()).toBe(0);
+    expect(store.stats.sealErrors).toBe(1);
+    store.database.exec('ALTER TABLE rollup_hour_away RENAME TO rollup_hour');
+    expect(store.seal()).toBe(2);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
     expect(rows(store, 'hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+  });
+
+  it('takes the collector\'s counts by connection key as it takes points, and counts bad ones', () => {
+    const labels = (key: number): { port: number; direction: string; state: string } =>
+      key === 99 ? { port: 70_000, direction: 'inbound', state: '' } : { port: key, direction: 'inbound', state: 'ESTABLISHED' };
+    const byKey = openStore({ now: T0 });
+    const byPoint = openStore({ now: T0 });
+    for (let i = 0; i < 20; i++) {
+      const t = T0 + i * 10_000;
+      const counts = new Map([[80, i % 7], [443, 3], [99, 1]]);
+      expect(byKey.recordCounts(t, [
+        { node: 'n1', counts }, { node: 'n1', namespace: 'shop', pod: 'web-1', workload: 'Deployment/web', counts: new Map([[80, 2]]) },
+        { node: '*', counts }, { node: 'n2', counts: new Map([[80, Number.NaN]]) },
+      ], labels)).toMatchObject({ accepted: 2 + 1 + 3, rejected: 1 + 3 + 1 });
+      byPoint.recordSample(t, [point('n1', i % 7), point('n1', 3, 443),
+        { ...point('n1', 2), namespace: 'shop', pod: 'web-1', workload: 'Deployment/web' }]);
+    }
+    const all = (store: HistoryStore): StoredRow[] => {
+      const out: StoredRow[] = [];
+      readSeriesSteps(store, 'minute', { sql: '1', params: [] }, T0 / MIN, T0 / MIN + 10, (key, steps) => {
+        for (const s of steps) out.push({ node: `${key.node}/${key.pod}/${key.workload}`, port: key.port, state: key.state, bucket: bucketOf(s.t, 'minute'), min: s.min, max: s.max, sum: s.sum, count: s.count, last: s.last });
+      });
+      return out.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0) || a.port - b.port || a.bucket - b.bucket);
+    };
+    byKey.flush();
+    byPoint.flush();
+    expect(all(byKey)).toHaveLength(2 * 4 * 2 + 2 * 4); // n1 and '*' x 2 ports x 4 minutes, the pod and its workload x 4 minutes
+    expect(all(byKey)).toEqual(all(byPoint));
+    expect(byKey.stats.rejected).toMatchObject({ bad_key: 20 * (1 + 3), bad_value: 20 });
   });
 
   it('rejects and counts garbage, never throws', () => {

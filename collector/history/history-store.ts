@@ -2,65 +2,90 @@
 // rollups in SQLite (`<dir>/history.db`, or in memory without a dir), with a cluster-wide series
 // (node '*') beside each node's, kept for a retention per resolution.
 //
-// Writes are batched: samples fold into pending minute cells in memory, and one transaction
-// upserts the minutes that are over every `flushEveryMs` (everything at `flushPoints` samples
-// or a half-full buffer). The buffer is bounded; what does not fit is dropped and counted.
-// After a timed or size-triggered flush, a bounded slice of the finished hours' minute rows is
-// packed into per-hour blobs (minute-sealer.ts); a query's flush skips that, so queries never
-// wait for it. After start-up nothing here throws on bad input or a failing disk: it counts,
-// logs at most once a minute, and retries on the next flush.
+// The hours not sealed yet live in memory, on each series' handle (open-minutes.ts): samples
+// fold into the current minute's cell, finished minutes are appended to the hour's journal, and
+// every `flushEveryMs` one transaction writes what the journals gained as one frame row for all
+// series (journal-frame.ts), so a restart loses at most one flush. Once an hour is over, its
+// journals become packed minute blobs and hour rows, a slice of series per timer tick
+// (journal-sealer.ts); queries read the open hours from memory and the rest from the tables.
+// Samples for an hour already sealed are written as rows and merged by readers. After start-up
+// nothing here throws on bad input or a failing disk: it counts, logs at most once a minute,
+// and retries on the next flush.
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ensureDirectory } from './data-directory.js';
 import { HistoryStoreError } from './history-errors.js';
-import { PendingRollups } from './pending-rollups.js';
 import type { HistorySettings, HistoryStoreOptions } from './history-options.js';
 import { resolveOptions } from './history-options.js';
+import { FrameWriter } from './journal-frame.js';
+import { recoverJournals } from './journal-recovery.js';
+import { JournalSealer } from './journal-sealer.js';
+import type { MinuteJournal } from './minute-journal.js';
+import { MinuteSealer } from './minute-sealer.js';
+import { appendLate, closeCell, foldSample } from './open-minutes.js';
+import { PendingRollups } from './pending-rollups.js';
 import type { PruneResult, Retention } from './retention.js';
 import { RetentionPruner } from './retention.js';
 import { bucketOf } from './rollup.js';
 import { RollupWriter } from './rollup-writer.js';
-import { MinuteSealer } from './minute-sealer.js';
 import { migrate } from './schema.js';
-import { openSeriesRegistry } from './series-registry-seed.js';
 import type { PointRejectReason, SamplePoint } from './series-key.js';
-import { checkPoint } from './series-key.js';
-import type { SeriesHandle, SeriesRegistry } from './series-registry.js';
+import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
+import type { ConnectionLabels, SeriesHandle } from './series-registry.js';
+import { hasOpenData, SeriesRegistry } from './series-registry.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
 export type { HistoryStoreOptions } from './history-options.js';
 
-// A seal call moves about one slice of series (~60,000 rows, ~0.1 s): at 80,000 series and a
-// 5 s flush an hour is sealed in under 7 minutes. Sparse ids may need more, emptier slices.
+// A seal call moves a bounded slice (~0.1 s): 4,096 series' open hour from memory, or about
+// 60,000 minute rows of late samples. At 80,000 series and a 5 s timer an hour is sealed in
+// under 2 minutes.
+const SEAL_SERIES_PER_CALL = 4096;
 const SEAL_ROWS_PER_CALL = 60_000;
 const SEAL_SLICES_PER_CALL = 8;
+/** An hour is sealed this long after it ended: samples recorded a little late still fold in memory. */
+const SEAL_GRACE_MS = 2 * 60_000;
+
+/** One node's or pod's live counts by the collector's numeric connection key (recordCounts). */
+export interface CountGroup {
+  node: string;
+  namespace?: string;
+  pod?: string;
+  workload?: string;
+  counts: ReadonlyMap<number, number>;
+}
 
 export type RecordRejectReason = PointRejectReason | 'bad_time' | 'bad_input' | 'closed';
 
 export interface HistoryStats {
-  /** recordSample calls that were taken (not rejected whole). */
+  /** recordSample/recordCounts calls that were taken (not rejected whole). */
   samples: number;
-  /** Caller points accepted into the buffer. */
+  /** Caller points accepted. */
   points: number;
   /** Zeros recorded for series absent from a sample. */
   zeroFilled: number;
   /** Points refused, by reason; a whole call refused counts each of its points (or 1 if unreadable). */
   rejected: Record<RecordRejectReason, number>;
-  /** Points (caller's, cluster-wide or zero-fill) dropped because the buffer was full. */
+  /** Late points (their hour sealed) dropped because the late-row buffer was full. */
   dropped: number;
-  /** Committed write transactions (flushes and prunes). */
+  /** Committed write transactions (flushes, seals and prunes). */
   transactions: number;
   flushes: number;
   flushErrors: number;
+  /** Frame rows (one per flush with new minutes) and late rollup rows written. */
+  framesWritten: number;
   rowsWritten: number;
   prunedRows: number;
   prunedSeries: number;
   pruneErrors: number;
-  /** Minute rows packed into sealed hours, and failed seal transactions. */
-  sealedRows: number;
+  /** Minute cells packed into sealed hours (open hours from memory, late rows), and failed seal transactions. */
+  sealedCells: number;
   sealErrors: number;
+  /** At open: minute cells rebuilt from the last run's frames, and frames that could not be read. */
+  recoveredCells: number;
+  badFrames: number;
 }
 
 export interface RecordResult {
@@ -75,18 +100,19 @@ export class HistoryStore {
   readonly stats: HistoryStats = {
     samples: 0, points: 0, zeroFilled: 0, dropped: 0,
     rejected: { bad_value: 0, bad_key: 0, bad_time: 0, bad_input: 0, closed: 0 },
-    transactions: 0, flushes: 0, flushErrors: 0, rowsWritten: 0, prunedRows: 0, prunedSeries: 0, pruneErrors: 0,
-    sealedRows: 0, sealErrors: 0,
+    transactions: 0, flushes: 0, flushErrors: 0, framesWritten: 0, rowsWritten: 0, prunedRows: 0, prunedSeries: 0, pruneErrors: 0,
+    sealedCells: 0, sealErrors: 0, recoveredCells: 0, badFrames: 0,
   };
   private readonly pending: PendingRollups;
   private readonly writer: RollupWriter;
   private readonly pruner: RetentionPruner;
-  private readonly sealer: MinuteSealer;
+  private readonly journalSealer: JournalSealer;
+  private readonly rowSealer: MinuteSealer;
   private readonly registry: SeriesRegistry;
-  /** Numbers recordSample calls, so a handle can tell whether this call already touched it. */
+  private readonly insertFrame: Database.Statement;
+  /** Numbers record calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
   private readonly flushPoints: number;
-  private readonly maxPendingCells: number;
   private readonly warning: ThrottledWarning;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -130,15 +156,19 @@ export class HistoryStore {
     this.retention = retention;
     this.now = now;
     this.flushPoints = settings.flushPoints;
-    this.maxPendingCells = settings.maxPendingCells;
     this.pending = new PendingRollups(settings.maxPendingCells);
     this.writer = new RollupWriter(db);
     this.pruner = new RetentionPruner(db);
-    // Minutes the zero-fill seed may read at a restart stay rows (see openSeriesRegistry).
-    this.sealer = new MinuteSealer(db, settings.zeroFillMs + 60_000);
+    this.registry = new SeriesRegistry(settings.zeroFillMs);
+    this.journalSealer = new JournalSealer(db, this.writer, this.registry, SEAL_GRACE_MS);
+    this.rowSealer = new MinuteSealer(db, SEAL_GRACE_MS);
+    this.insertFrame = db.prepare('INSERT INTO rollup_minute_frame (last_hour, body) VALUES (?, ?)');
     this.warning = new ThrottledWarning(logger, 60_000);
-    // After a restart, series that were non-zero just before it still get their zero when absent.
-    this.registry = openSeriesRegistry(db, settings.zeroFillMs, now());
+    // The open hours as the last run left them; series non-zero just before it still get their 0.
+    const recovered = recoverJournals(db, this.registry, this.writer, settings.zeroFillMs, now());
+    this.stats.recoveredCells = recovered.cells;
+    this.stats.badFrames = recovered.badFrames;
+    if (recovered.badFrames > 0) this.warning.warn('history frames unreadable at open; their minutes are lost', new Error(`${recovered.badFrames} bad frames`), now());
     this.every(settings.flushEveryMs, () => this.flushAndSeal());
     this.every(settings.pruneEveryMs, () => this.prune());
   }
@@ -167,94 +197,80 @@ export class HistoryStore {
       // the rest, so none of it is kept.
       return this.reject(result, 'bad_input', Math.max(1, touched.length));
     }
-    if (this.closed) return this.reject(result, 'closed', touched.length);
-    if (!Number.isFinite(atMs)) return this.reject(result, 'bad_time', touched.length);
-    this.stats.samples++;
-    this.stats.points += touched.length;
-
-    const callerPoints = touched.length;
-    for (let i = 0; i < callerPoints; i++) {
-      const series = touched[i] as SeriesHandle;
-      series.lastSeenMs = Math.max(series.lastSeenMs, atMs);
-      const cluster = this.registry.clusterOf(series);
-      if (!cluster) continue;
-      cluster.lastSeenMs = Math.max(cluster.lastSeenMs, atMs);
-      this.touch(cluster, stamp, series.value, touched);
-    }
-    for (const absent of this.registry.absent(atMs, stamp)) {
-      this.touch(absent, stamp, 0, touched);
-      this.stats.zeroFilled++;
-    }
-    for (const series of touched) {
-      if (this.pending.add(series, atMs, series.value)) result.accepted++;
-      else result.dropped++;
-    }
-    this.stats.dropped += result.dropped;
-    if (this.pending.points >= this.flushPoints) this.flushAndSeal();
-    return result;
-  }
-
-  /** Write pending samples in one transaction. False when it failed (kept for the next try). */
-  flush(): boolean {
-    return this.flushBefore(Infinity);
+    return this.fold(atMs, stamp, touched, result);
   }
 
   /**
-   * What the flush timer does: write the minutes that are over (each cell once, instead of an
-   * upsert per flush while its minute fills: a sixth of the writes at a 10 s interval), then
-   * seal a bounded part of the finished hours. Everything pending is written instead when the
-   * buffer is half full. Queries and close() flush everything.
+   * recordSample for the collector's own counts: per node or pod, counts by numeric connection
+   * key, decoded to labels by `labelsOf` only the first time a series is seen. Never throws.
    */
+  recordCounts(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
+    const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
+    const stamp = ++this.stamp;
+    const touched: SeriesHandle[] = [];
+    try {
+      for (const g of groups) {
+        const reason = checkGroupLabels(g.node, g.namespace, g.pod, g.workload);
+        if (reason) {
+          this.reject(result, reason, g.counts.size);
+          continue;
+        }
+        const group = this.registry.group(g.node, g.namespace ?? '', g.pod ?? '', g.workload ?? '');
+        for (const [key, value] of g.counts) {
+          const handle = isCount(value) ? this.registry.internConnection(group, key, labelsOf) : undefined;
+          if (handle) this.touch(handle, stamp, value, touched);
+          else this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
+        }
+      }
+    } catch {
+      return this.reject(result, 'bad_input', Math.max(1, touched.length));
+    }
+    return this.fold(atMs, stamp, touched, result);
+  }
+
+  /**
+   * Write what the open hours gained (minutes that are over) as one frame, and late rows, in one
+   * transaction. False when it failed (kept for the next try).
+   */
+  flush(): boolean {
+    return this.flushOpen(bucketOf(this.now(), 'minute'));
+  }
+
+  /** What the flush timer does: flush, then seal a bounded part of the finished hours. */
   flushAndSeal(): boolean {
-    let flushed = this.flushBefore(bucketOf(this.now(), 'minute'));
-    if (flushed && (this.pending.points >= this.flushPoints || this.pending.cells >= this.maxPendingCells / 2)) flushed = this.flush();
+    const flushed = this.flush();
     this.seal();
     return flushed;
   }
 
-  private flushBefore(beforeMinute: number): boolean {
-    if (this.closed || this.pending.cells === 0) return true;
-    try {
-      const rows = this.db.transaction(() => this.writer.write(this.pending, beforeMinute))();
-      if (rows === 0) return true;
-      this.stats.transactions++;
-      this.stats.flushes++;
-      this.stats.rowsWritten += rows;
-      if (beforeMinute === Infinity) this.pending.clear();
-      else this.pending.clearBefore(beforeMinute);
-      return true;
-    } catch (error) {
-      // The rollback also undid series rows inserted in it, so cached ids may be gone.
-      this.writer.forgetSeriesIds();
-      this.stats.flushErrors++;
-      this.warning.warn('history flush failed; samples kept for the next try', error, this.now());
-      return false;
-    }
-  }
-
   /**
-   * Pack finished hours' minute rows into blobs, up to about SEAL_ROWS_PER_CALL rows (or
-   * SEAL_SLICES_PER_CALL slices of series ids) in one transaction. Returns rows moved.
+   * Seal a bounded slice of the oldest finished open hour (memory to packed blobs and hour rows)
+   * and of late minute rows, in one transaction. Returns minute cells sealed.
    */
   seal(nowMs = this.now()): number {
     if (this.closed) return 0;
     try {
       const moved = this.db.transaction(() => {
+        let cells = this.journalSealer.sealSlice(nowMs, SEAL_SERIES_PER_CALL) ?? 0;
         let rows = 0;
         for (let slice = 0; slice < SEAL_SLICES_PER_CALL && rows < SEAL_ROWS_PER_CALL; slice++) {
-          const n = this.sealer.sealSlice(nowMs);
+          const n = this.rowSealer.sealSlice(nowMs);
           if (n === undefined) break;
           rows += n;
         }
-        return rows;
+        cells += rows;
+        return cells;
       })();
+      this.journalSealer.committed();
       if (moved > 0) this.stats.transactions++;
-      this.stats.sealedRows += moved;
+      this.stats.sealedCells += moved;
       return moved;
     } catch (error) {
-      this.sealer.reset();
+      this.journalSealer.rolledBack();
+      this.rowSealer.reset();
+      this.writer.forgetSeriesIds();
       this.stats.sealErrors++;
-      this.warning.warn('history seal failed; minutes stay rows until the next try', error, this.now());
+      this.warning.warn('history seal failed; the hour stays open until the next try', error, this.now());
       return 0;
     }
   }
@@ -277,24 +293,116 @@ export class HistoryStore {
     }
   }
 
-  /** Pending (series, minute) cells not yet written. */
+  /** Late (series, minute) cells not yet written. */
   get pendingCells(): number {
     return this.pending.cells;
   }
 
-  /** For queries (read-only use). Flush first to see the latest samples. */
+  /** For queries (read-only use). Flush first so every series with open data has its row. */
   get database(): Database.Database {
     if (this.closed) throw new HistoryStoreError('history store is closed');
     return this.db;
   }
 
-  /** Flush and close; safe to call twice. */
+  /** Series with open (not yet sealed) minutes, by row id: what readers merge with the tables. Call after flush(). */
+  openSeries(): Map<number, SeriesHandle> {
+    const byId = new Map<number, SeriesHandle>();
+    for (const handle of this.registry.handles()) {
+      if (hasOpenData(handle) && this.writer.knowsRow(handle)) byId.set(handle.rowId, handle);
+    }
+    return byId;
+  }
+
+  /** Write everything, the current minutes too, and close; safe to call twice. */
   close(): void {
     if (this.closed) return;
     for (const timer of this.timers) clearInterval(timer);
-    this.flush();
+    this.flushOpen(Infinity);
     this.closed = true;
     this.db.close();
+  }
+
+  /** Caller points are final: add the cluster-wide sums and the zeros, then fold every touched series. */
+  private fold(atMs: number, stamp: number, touched: SeriesHandle[], result: RecordResult): RecordResult {
+    if (this.closed) return this.reject(result, 'closed', touched.length);
+    if (!Number.isFinite(atMs)) return this.reject(result, 'bad_time', touched.length);
+    this.stats.samples++;
+    this.stats.points += touched.length;
+    const callerPoints = touched.length;
+    for (let i = 0; i < callerPoints; i++) {
+      const series = touched[i] as SeriesHandle;
+      this.seen(series, atMs);
+      const cluster = this.registry.clusterOf(series);
+      if (!cluster) continue;
+      this.seen(cluster, atMs);
+      this.touch(cluster, stamp, series.value, touched);
+    }
+    for (const absent of this.registry.absent(atMs, stamp)) {
+      this.touch(absent, stamp, 0, touched);
+      this.stats.zeroFilled++;
+    }
+    const minute = bucketOf(atMs, 'minute');
+    const late = this.journalSealer.isSealed(minute);
+    for (const series of touched) {
+      if (late) {
+        if (this.pending.add(series, atMs, series.value)) result.accepted++;
+        else result.dropped++;
+        continue;
+      }
+      if (!foldSample(series, atMs, series.value)) appendLate(series, minute, series.value);
+      result.accepted++;
+    }
+    this.stats.dropped += result.dropped;
+    if (this.pending.points >= this.flushPoints) this.flushAndSeal();
+    return result;
+  }
+
+  private seen(series: SeriesHandle, atMs: number): void {
+    if (atMs > series.lastSeenMs) series.lastSeenMs = atMs;
+    series.dormant = false;
+  }
+
+  /** Close cells of minutes before `closeBefore`, then write the journals' new bytes and late rows. */
+  private flushOpen(closeBefore: number): boolean {
+    if (this.closed) return true;
+    for (const handle of this.registry.handles()) if (handle.cellCount > 0 && handle.cellMinute < closeBefore) closeCell(handle);
+    const taken: Array<[MinuteJournal, number]> = [];
+    try {
+      const written = this.db.transaction(() => {
+        const frame = new FrameWriter();
+        for (const handle of this.registry.handles()) {
+          if (!hasOpenData(handle)) continue;
+          // Every series with open data gets its row now: queries find it, retention keeps it.
+          const seriesId = this.writer.seriesRowId(handle);
+          if (handle.cellCount > 0) this.writer.noteLastHour(handle, seriesId, Math.floor(handle.cellMinute / 60));
+          for (const journal of handle.journals) {
+            this.writer.noteLastHour(handle, seriesId, journal.hour);
+            if (journal.length === journal.persisted) continue;
+            frame.add(seriesId, journal.hour, journal.unpersisted());
+            taken.push([journal, journal.length]);
+          }
+        }
+        const body = frame.body();
+        if (frame.entries > 0) this.insertFrame.run(frame.lastHour, Buffer.from(body.buffer, body.byteOffset, body.length));
+        const rows = this.pending.cells > 0 ? this.writer.write(this.pending) : 0;
+        return { frames: frame.entries > 0 ? 1 : 0, rows };
+      })();
+      for (const [journal, length] of taken) journal.persisted = length;
+      this.pending.clear();
+      if (written.frames + written.rows > 0) {
+        this.stats.transactions++;
+        this.stats.flushes++;
+        this.stats.framesWritten += written.frames;
+        this.stats.rowsWritten += written.rows;
+      }
+      return true;
+    } catch (error) {
+      // The rollback also undid series rows inserted in it, so cached ids may be gone.
+      this.writer.forgetSeriesIds();
+      this.stats.flushErrors++;
+      this.warning.warn('history flush failed; samples kept for the next try', error, this.now());
+      return false;
+    }
   }
 
   /** Add `value` to the handle's total for call `stamp`, listing it on first touch. */

@@ -14,6 +14,8 @@
 // Integer mode holds whole numbers up to 2^48 (connection counts and their sums); anything else
 // (a fraction, a huge value) makes the whole hour float mode.
 
+import { ByteReader, ByteWriter } from './byte-stream.js';
+
 export interface MinuteCell {
   /** Minute within the hour, 0..59. */
   minute: number;
@@ -40,112 +42,6 @@ function bitsFor(v: number): number {
     bits++;
   }
   return bits;
-}
-
-class ByteWriter {
-  private bytes = new Uint8Array(256);
-  length = 0;
-  // Bits waiting for a whole byte (fewer than 8 between writes, so acc stays under 2^32).
-  private acc = 0;
-  private accBits = 0;
-
-  byte(v: number): void {
-    if (this.length === this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    this.bytes[this.length++] = v;
-  }
-
-  varint(v: number): void {
-    while (v >= 128) {
-      this.byte((v % 128) + 128);
-      v = Math.floor(v / 128);
-    }
-    this.byte(v);
-  }
-
-  float(v: number): void {
-    const view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, v, true);
-    for (let i = 0; i < 8; i++) this.byte(view.getUint8(i));
-  }
-
-  /** Append `width` bits of `v` (0 <= v < 2^width, width <= 53), 16 at a time. */
-  bits(v: number, width: number): void {
-    while (width > 0) {
-      const take = width < 16 ? width : 16;
-      const scale = 2 ** take;
-      const part = v % scale;
-      v = Math.floor(v / scale);
-      width -= take;
-      this.acc += part * 2 ** this.accBits;
-      this.accBits += take;
-      while (this.accBits >= 8) {
-        this.byte(this.acc & 0xff);
-        this.acc = Math.floor(this.acc / 256);
-        this.accBits -= 8;
-      }
-    }
-  }
-
-  /** Pad the bit stream to a byte and return the bytes written. */
-  finish(): Buffer {
-    if (this.accBits > 0) this.byte(this.acc);
-    this.acc = 0;
-    this.accBits = 0;
-    return Buffer.from(this.bytes.buffer, 0, this.length);
-  }
-}
-
-class ByteReader {
-  private pos = 0;
-  private acc = 0;
-  private accBits = 0;
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new RangeError('packed minutes: truncated');
-    return this.bytes[this.pos++] as number;
-  }
-
-  varint(): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.byte();
-      v += (b & 0x7f) * scale;
-      if (b < 128) return v;
-      scale *= 128;
-    }
-  }
-
-  float(): number {
-    const view = new DataView(new ArrayBuffer(8));
-    for (let i = 0; i < 8; i++) view.setUint8(i, this.byte());
-    return view.getFloat64(0, true);
-  }
-
-  bits(width: number): number {
-    let v = 0;
-    let scale = 1;
-    while (width > 0) {
-      const take = width < 16 ? width : 16;
-      while (this.accBits < take) {
-        this.acc += this.byte() * 2 ** this.accBits;
-        this.accBits += 8;
-      }
-      const unit = 2 ** take;
-      v += (this.acc % unit) * scale;
-      this.acc = Math.floor(this.acc / unit);
-      this.accBits -= take;
-      scale *= unit;
-      width -= take;
-    }
-    return v;
-  }
 }
 
 const STREAMS = 5;
@@ -265,10 +161,15 @@ export function mergeMinutes(earlier: readonly MinuteCell[], later: readonly Min
       out.push({ ...b });
       j++;
     } else {
-      out.push({ minute: a.minute, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last });
+      out.push(mergeCell(a, b));
       i++;
       j++;
     }
   }
   return out;
+}
+
+/** One cell of `a`'s minute holding both: `b` is the later (its last wins). */
+export function mergeCell(a: MinuteCell, b: MinuteCell): MinuteCell {
+  return { minute: a.minute, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last };
 }

@@ -1,6 +1,6 @@
-// Samples waiting for the next flush, already folded into per-minute cells: a flush writes one
-// row per (series, minute) and per (series, hour) however many samples arrived, and memory is
-// bounded by cells, not by samples.
+// Samples that arrived after their hour was sealed (rare: a sample recorded late), waiting for
+// the next flush as per-minute cells: a flush writes one row per (series, minute) and per
+// (series, hour) however many samples arrived, and memory is bounded by cells, not by samples.
 
 import type { Rollup } from './rollup.js';
 import { bucketOf, mergeRollup, mergeSample, rollupOf } from './rollup.js';
@@ -47,19 +47,6 @@ export class PendingRollups {
 
   series(): IterableIterator<[SeriesHandle, Map<number, Rollup>]> {
     return this.bySeries.entries();
-  }
-
-  /** Drop the cells of minutes before `minute` (written by a partial flush). */
-  clearBefore(minute: number): void {
-    for (const [series, minutes] of this.bySeries) {
-      for (const [m, cell] of minutes) {
-        if (m >= minute) continue;
-        minutes.delete(m);
-        this.cellCount--;
-        this.pointCount -= cell.count;
-      }
-      if (minutes.size === 0) this.bySeries.delete(series);
-    }
   }
 
   clear(): void {

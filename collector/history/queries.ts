@@ -5,6 +5,7 @@
 import type { CapacityStats, Step } from './capacity.js';
 import { capacityStats } from './capacity.js';
 import { HistoryQueryError } from './history-errors.js';
+import { openPeak } from './open-minutes.js';
 import type { HistoryStore } from './history-store.js';
 import type { Resolution } from './rollup.js';
 import { BUCKET_MS, bucketOf } from './rollup.js';
@@ -14,6 +15,8 @@ import type { ReportBy } from './report-kind.js';
 import { REPORT_KIND_CODE, REPORT_SERIES_SQL } from './report-kind.js';
 import type { SeriesKey } from './series-key.js';
 import { CLUSTER_NODE } from './series-key.js';
+import type { SeriesHandle } from './series-registry.js';
+import type { PeakRow } from './top-by-peak.js';
 import { topByPeak } from './top-by-peak.js';
 
 export type { ReportBy } from './report-kind.js';
@@ -107,7 +110,7 @@ export function querySeries(store: HistoryStore, query: SeriesQuery): SeriesResu
   }
   store.flush();
   const series: SeriesResult['series'] = [];
-  readSeriesSteps(store.database, resolution, filterCondition(query.filter ?? {}),
+  readSeriesSteps(store, resolution, filterCondition(query.filter ?? {}),
     firstStep / bucketMs, (lastStep + step) / bucketMs - 1,
     (key, rows) => series.push({ key, points: alignSteps(rows, firstStep, step, count) }));
   series.sort((a, b) => compareKeys(a.key, b.key));
@@ -126,15 +129,20 @@ export function queryReport(store: HistoryStore, query: ReportQuery): Report {
   const toBucket = bucketOf(nowMs, resolution);
   store.flush();
   const db = store.database;
+  // One view of the open hours for the whole report.
+  const open = store.openSeries();
+  const source = { database: db, openSeries: () => open };
   const options = query.limitValue === undefined ? { nowMs } : { nowMs, limit: query.limitValue };
   const from = fromBucket * BUCKET_MS[resolution];
   // Highest peak first; equal peaks in key order so output is stable.
   const compare = (a: ReportRow, b: ReportRow): number => b.peak - a.peak || compareKeys(a, b);
   if (query.limit !== undefined) {
-    const reader = new StepReader(db, resolution, fromBucket, toBucket);
+    const reader = new StepReader(source, resolution, fromBucket, toBucket);
     const keyOf = seriesKeyLookup(db);
+    const kind = REPORT_KIND_CODE[query.by];
     const rows = topByPeak(db, {
-      kind: REPORT_KIND_CODE[query.by], fromDay: Math.floor(from / DAY_MS), toDay: Math.floor(nowMs / DAY_MS), limit: query.limit, compare,
+      kind, fromDay: Math.floor(from / DAY_MS), toDay: Math.floor(nowMs / DAY_MS), limit: query.limit, compare,
+      open: openPeaks(open, kind, bucketOf(from, 'minute'), bucketOf(nowMs, 'minute')),
       evaluate: (id) => {
         const key = keyOf(id);
         if (!key) return undefined; // a day peak outliving its series (retention)
@@ -145,13 +153,24 @@ export function queryReport(store: HistoryStore, query: ReportQuery): Report {
     return { by: query.by, resolution, from, to: nowMs, rows };
   }
   const rows: ReportRow[] = [];
-  readSeriesSteps(db, resolution, { sql: REPORT_SERIES_SQL[query.by], params: [] }, fromBucket, toBucket,
+  readSeriesSteps(source, resolution, { sql: REPORT_SERIES_SQL[query.by], params: [] }, fromBucket, toBucket,
     (key, steps) => {
       const stats = capacityStats(steps, options);
       if (stats) rows.push({ ...key, ...stats });
     });
   rows.sort(compare);
   return { by: query.by, resolution, from, to: nowMs, rows };
+}
+
+/** The open series of a report kind, by an upper bound of their open samples in range, largest first. */
+function openPeaks(open: Map<number, SeriesHandle>, kind: number, fromMinute: number, toMinute: number): PeakRow[] {
+  const rows: PeakRow[] = [];
+  for (const [id, handle] of open) {
+    if (handle.kind !== kind) continue;
+    const peak = openPeak(handle, fromMinute, toMinute);
+    if (peak > -Infinity) rows.push([id, peak]);
+  }
+  return rows.sort((a, b) => b[1] - a[1] || b[0] - a[0]);
 }
 
 function filterCondition(filter: SeriesFilter): SeriesCondition {

@@ -1,12 +1,12 @@
-// Writes pending cells: recent minute rows, hour rows, each series' newest hour and the day-peak
-// ranking index. Each cell is an upsert that merges into the row already there (min of mins, max
+// Writes rollup rows: hour rows of sealed hours (from the open hours' journals), minute and hour
+// rows of samples that arrived after their hour was sealed, each series' newest hour and the
+// day-peak ranking index. Each cell is an upsert that merges into the row already there (min of mins, max
 // of maxes, sums added, last replaced), so rollups are kept up to date incrementally and never
 // recomputed from samples. The caller owns the transaction.
 
 import type { Database, Statement } from 'better-sqlite3';
 import type { PendingRollups } from './pending-rollups.js';
 import { hourCells } from './pending-rollups.js';
-import { reportKindOf } from './report-kind.js';
 import type { Rollup } from './rollup.js';
 import type { SeriesHandle } from './series-registry.js';
 
@@ -45,15 +45,10 @@ export class RollupWriter {
       ON CONFLICT (day, series_id) DO UPDATE SET max_value = excluded.max_value WHERE excluded.max_value > max_value`);
   }
 
-  /** Upsert the pending cells of minutes before `beforeMinute`; returns minute and hour rows written. Run inside a transaction. */
-  write(pending: PendingRollups, beforeMinute = Infinity): number {
+  /** Upsert the pending cells; returns minute and hour rows written. Run inside a transaction. */
+  write(pending: PendingRollups): number {
     let rows = 0;
-    for (const [series, all] of pending.series()) {
-      let minutes = all;
-      if (beforeMinute !== Infinity) {
-        minutes = new Map([...all].filter(([minute]) => minute < beforeMinute));
-        if (minutes.size === 0) continue;
-      }
+    for (const [series, minutes] of pending.series()) {
       const seriesRowId = this.seriesRowId(series);
       for (const [minute, cell] of minutes) rows += this.upsert(this.upsertMinute, seriesRowId, minute, cell);
       for (const [hour, cell] of hourCells(minutes)) {
@@ -64,11 +59,32 @@ export class RollupWriter {
     return rows;
   }
 
-  /** Write one hour cell of a series as a flush would (bulk loading: the benchmark's 30-day database). */
+  /** Write one hour cell of a series (a sealed hour), merging into a row already there. */
   writeHour(series: SeriesHandle, hour: number, cell: Rollup): void {
     const seriesRowId = this.seriesRowId(series);
     this.upsert(this.upsertHour, seriesRowId, hour, cell);
     this.noteHour(series, seriesRowId, hour, cell.max);
+  }
+
+  /** Keep series.last_hour at least `hour`, written only when it grows (retention keeps the series while it has open hours). */
+  noteLastHour(series: SeriesHandle, seriesRowId: number, hour: number): void {
+    if (hour <= series.writtenHour) return;
+    this.updateLastHour.run(hour, seriesRowId);
+    series.writtenHour = hour;
+  }
+
+  /** A handle rebuilt from the database at open: its row id and last_hour are known. */
+  adopt(series: SeriesHandle, seriesRowId: number, lastHour: number): void {
+    series.rowId = seriesRowId;
+    series.rowEpoch = this.epoch;
+    series.writtenHour = lastHour;
+    series.peakDay = -1;
+    series.peakMax = -Infinity;
+  }
+
+  /** Whether the handle's row id is current. */
+  knowsRow(series: SeriesHandle): boolean {
+    return series.rowEpoch === this.epoch;
   }
 
   /** After series rows were deleted (retention) or a write rolled back, cached ids may point at nothing. */
@@ -78,11 +94,8 @@ export class RollupWriter {
 
   /** Keep series.last_hour and the day's peak current; each is written only when it grows. */
   private noteHour(series: SeriesHandle, seriesRowId: number, hour: number, max: number): void {
-    if (hour > series.writtenHour) {
-      this.updateLastHour.run(hour, seriesRowId);
-      series.writtenHour = hour;
-    }
-    const kind = reportKindOf(series.key);
+    this.noteLastHour(series, seriesRowId, hour);
+    const kind = series.kind;
     if (kind === undefined) return;
     const day = Math.floor(hour / HOURS_PER_DAY);
     // A late cell for an earlier day is rare; it is upserted without touching the cache.
@@ -97,19 +110,15 @@ export class RollupWriter {
     series.peakMax = Math.max(series.peakMax, max);
   }
 
-  private seriesRowId(series: SeriesHandle): number {
+  seriesRowId(series: SeriesHandle): number {
     if (series.rowEpoch === this.epoch) return series.rowId;
     const key = series.key;
     const params = [key.node, key.port, key.direction, key.state, key.namespace, key.pod, key.workload];
     this.insertSeries.run(params);
     const row = this.selectSeries.get(params);
     if (!row) throw new Error(`series row vanished after insert: ${JSON.stringify(key)}`);
-    series.rowId = row.id;
-    series.rowEpoch = this.epoch;
-    series.writtenHour = row.last_hour;
     // The day's peak in the database is unknown: the next cell of each day is upserted once.
-    series.peakDay = -1;
-    series.peakMax = -Infinity;
+    this.adopt(series, row.id, row.last_hour);
     return row.id;
   }
 

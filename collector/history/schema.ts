@@ -5,9 +5,13 @@
 //   however many series there are (keyed by series first, each series' newest row sits on its
 //   own page: one dirty page per series per flush). Reading one series seeks once per bucket;
 //   the readers generate the buckets of a range (rollup-reader.ts);
-// - recent minutes are plain rows in rollup_minute; once an hour is over, its minutes move into
-//   one packed blob per series in rollup_minute_packed (packed-minutes.ts, minute-sealer.ts),
-//   about 2 to 6 bytes a minute instead of ~24;
+// - the minutes of hours not sealed yet are in memory; rollup_minute_frame holds what each flush
+//   added to them (one row for all series, journal-frame.ts) until the hour is sealed, only to
+//   rebuild them after a restart;
+// - a finished hour's minutes are one packed blob per series in rollup_minute_packed
+//   (packed-minutes.ts, journal-sealer.ts), about 2 to 6 bytes a minute instead of a ~24-byte
+//   row; rollup_minute holds only samples that arrived after their hour was sealed, until the
+//   next seal packs them too (minute-sealer.ts);
 // - rollup_day_peak is a ranking index (largest sample per series per day, by report kind): a
 //   report's top N by peak reads it instead of every series' steps (top-by-peak.ts);
 // - series.last_hour (newest hour with data) lets retention drop series whose rows are all gone
@@ -22,7 +26,7 @@
 import type { Database } from 'better-sqlite3';
 import { HistoryStoreError } from './history-errors.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const rollupTable = (name: string): string => `
   CREATE TABLE IF NOT EXISTS ${name} (
@@ -58,6 +62,11 @@ export const SCHEMA_SQL = `
     cells BLOB NOT NULL,
     PRIMARY KEY (hour, series_id)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS rollup_minute_frame (
+    seq INTEGER PRIMARY KEY,
+    last_hour INTEGER NOT NULL,
+    body BLOB NOT NULL
+  );
   CREATE TABLE IF NOT EXISTS rollup_day_peak (
     day INTEGER NOT NULL,
     series_id INTEGER NOT NULL,
@@ -69,8 +78,10 @@ export const SCHEMA_SQL = `
 `;
 
 /**
- * Create the tables in a new database; refuse one written by a newer fleetstat, and one in the
- * pre-release layout (schema 1: one row per series per minute), which is not converted.
+ * Create the tables in a new database, or add the new ones to a schema-2 database (3 adds
+ * rollup_minute_frame; schema-2 minute rows are still read and sealed); refuse one written by a
+ * newer fleetstat, and one in the pre-release layout (schema 1: one row per series per minute),
+ * which is not converted.
  */
 export function migrate(db: Database, where: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;

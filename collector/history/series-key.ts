@@ -54,19 +54,26 @@ export function checkPoint(point: unknown): PointRejectReason | undefined {
   const p = point as Record<string, unknown>;
   const value = p.value;
   // Counts are finite and non-negative; NaN, Infinity and negatives are upstream bugs.
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'bad_value';
-  const port = p.port;
+  if (!isCount(value)) return 'bad_value';
+  return checkLabels(p.port, p.direction, p.state) ?? checkGroupLabels(p.node, p.namespace, p.pod, p.workload);
+}
+
+export function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** The per-connection labels of a key: a port, a direction and a state ('' for all). */
+export function checkLabels(port: unknown, direction: unknown, state: unknown): PointRejectReason | undefined {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return 'bad_key';
-  // '*' is reserved for the cluster-wide series the store derives itself.
-  if (!isLabel(p.node, false) || p.node === CLUSTER_NODE) return 'bad_key';
-  if (!isLabel(p.direction, false) || !isLabel(p.state, true)) return 'bad_key';
-  if (!isOptionalLabel(p.namespace) || !isOptionalLabel(p.pod) || !isOptionalLabel(p.workload)) return 'bad_key';
+  if (!isLabel(direction, false) || !isLabel(state, true)) return 'bad_key';
   return undefined;
 }
 
-/** The in-memory identity of a key: labels joined by NUL, which no label contains. */
-export function keyString(node: string, port: number, direction: string, state: string, namespace: string, pod: string, workload: string): string {
-  return `${node}\0${port}\0${direction}\0${state}\0${namespace}\0${pod}\0${workload}`;
+/** The labels shared by a group of series: a real node ('*' is the store's cluster), the rest optional. */
+export function checkGroupLabels(node: unknown, namespace: unknown, pod: unknown, workload: unknown): PointRejectReason | undefined {
+  if (!isLabel(node, false) || node === CLUSTER_NODE) return 'bad_key';
+  if (!isOptionalLabel(namespace) || !isOptionalLabel(pod) || !isOptionalLabel(workload)) return 'bad_key';
+  return undefined;
 }
 
 /**

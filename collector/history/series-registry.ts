@@ -1,19 +1,25 @@
-// The series the store has seen recently, each interned once as a handle: a sample's points
-// find their handle by one string lookup, and everything after (summing duplicates, the
-// cluster-wide sum, zero-fill, the pending buffer, the database row id) works on the handle
-// without building keys again.
+// The series the store knows in memory, each interned once as a handle that carries everything
+// per series: its current minute's cell, its open hours' journals, its database row id, and the
+// zero-fill state. Handles are found in two steps, a group (node, namespace, pod, workload) and
+// then a key within it: the collector's numeric connection key on the fast path, or the
+// (port, direction, state) labels; no 7-label key string is built per point.
 //
-// Zero-fill lives here too. recordSample is handed the current live counts, and a count that
-// drops to zero simply disappears from them; without a recorded 0 the rollups would keep the
-// old value as `last` and miss the drop in `min`. A series absent from a sample gets a 0 while
-// it has been absent for less than `holdMs`; after that it is forgotten (a removed pod or node
-// must not be written forever), and its later steps read as "no data".
+// Zero-fill lives here too. The store is handed the current live counts, and a count that drops
+// to zero simply disappears from them; without a recorded 0 the rollups would keep the old value
+// as `last` and miss the drop in `min`. A series absent from a sample gets a 0 while it has been
+// absent for less than `holdMs`; after that it goes dormant (no more zeros; a removed pod or
+// node must not be written forever) and is dropped once its open hours are sealed. A dormant
+// series that reports again is the same handle, so one series never has two journals.
 
+import type { MinuteJournal } from './minute-journal.js';
+import { reportKindOf } from './report-kind.js';
 import type { SamplePoint, SeriesKey } from './series-key.js';
-import { clusterKeyOf, keyString } from './series-key.js';
+import { checkLabels, clusterKeyOf } from './series-key.js';
 
 export interface SeriesHandle {
   readonly key: SeriesKey;
+  /** The report this series is a row of (REPORT_KIND_CODE), or undefined. */
+  readonly kind: number | undefined;
   /** The cluster-wide series this one adds into: undefined until looked up, null for none. */
   cluster: SeriesHandle | null | undefined;
   /** Row id in `series`; trusted only while `rowEpoch` equals the writer's epoch. */
@@ -24,30 +30,79 @@ export interface SeriesHandle {
   peakDay: number;
   peakMax: number;
   lastSeenMs: number;
+  /** No longer zero-filled; dropped once its open hours are sealed. */
+  dormant: boolean;
   /** Dropped from the registry; a handle still pointing here must look its series up again. */
   forgotten: boolean;
   /** The recordSample call that last touched this handle, and its value in that call. */
   stamp: number;
   value: number;
+  /** The current minute's cell (cellCount 0: none), and when its `last` was sampled. */
+  cellMinute: number;
+  cellMin: number;
+  cellMax: number;
+  cellSum: number;
+  cellCount: number;
+  cellLast: number;
+  cellLastAtMs: number;
+  /** Journals of closed minutes of hours not sealed yet, oldest hour first. */
+  journals: MinuteJournal[];
+  readonly group: SeriesGroup;
+  /** The keys this handle is found under in its group. */
+  readonly aliases: Array<number | string>;
 }
 
+export interface SeriesGroup {
+  readonly id: string;
+  readonly node: string;
+  readonly namespace: string;
+  readonly pod: string;
+  readonly workload: string;
+  readonly handles: Map<number | string, SeriesHandle>;
+}
+
+/** What a numeric connection key stands for (the collector's encoding, decoded by the caller). */
+export type ConnectionLabels = (key: number) => { port: number; direction: string; state: string };
+
+const labelsId = (port: number, direction: string, state: string): string => `${port}\0${direction}\0${state}`;
+
 export class SeriesRegistry {
-  private readonly byKey = new Map<string, SeriesHandle>();
+  private readonly groups = new Map<string, SeriesGroup>();
+  private readonly all = new Set<SeriesHandle>();
 
   constructor(private readonly holdMs: number) {}
 
+  /** The group of (node, namespace, pod, workload); labels must have passed checkLabels. */
+  group(node: string, namespace: string, pod: string, workload: string): SeriesGroup {
+    const id = `${node}\0${namespace}\0${pod}\0${workload}`;
+    let group = this.groups.get(id);
+    if (!group) {
+      group = { id, node, namespace, pod, workload, handles: new Map() };
+      this.groups.set(id, group);
+    }
+    return group;
+  }
+
   /** The handle for a checked point (see checkPoint), created on first sight. */
   intern(point: SamplePoint): SeriesHandle {
-    const namespace = point.namespace ?? '';
-    const pod = point.pod ?? '';
-    const workload = point.workload ?? '';
-    const id = keyString(point.node, point.port, point.direction, point.state, namespace, pod, workload);
-    return this.byKey.get(id) ?? this.add(id, { node: point.node, port: point.port, direction: point.direction, state: point.state, namespace, pod, workload });
+    const group = this.group(point.node, point.namespace ?? '', point.pod ?? '', point.workload ?? '');
+    return this.internLabels(group, point.port, point.direction, point.state);
   }
 
   internKey(key: SeriesKey): SeriesHandle {
-    const id = keyString(key.node, key.port, key.direction, key.state, key.namespace, key.pod, key.workload);
-    return this.byKey.get(id) ?? this.add(id, key);
+    return this.internLabels(this.group(key.node, key.namespace, key.pod, key.workload), key.port, key.direction, key.state);
+  }
+
+  /** The handle of a connection key in `group`; undefined when its labels are not acceptable. */
+  internConnection(group: SeriesGroup, connectionKey: number, labelsOf: ConnectionLabels): SeriesHandle | undefined {
+    const found = group.handles.get(connectionKey);
+    if (found) return found;
+    const { port, direction, state } = labelsOf(connectionKey);
+    if (checkLabels(port, direction, state)) return undefined;
+    const handle = this.internLabels(group, port, direction, state);
+    group.handles.set(connectionKey, handle);
+    handle.aliases.push(connectionKey);
+    return handle;
   }
 
   clusterOf(handle: SeriesHandle): SeriesHandle | null {
@@ -55,23 +110,22 @@ export class SeriesRegistry {
       const key = clusterKeyOf(handle.key);
       handle.cluster = key ? this.internKey(key) : null;
     }
-    // A forgotten cluster handle is not reused: zero-fill would no longer see it.
     if (handle.cluster?.forgotten) handle.cluster = this.internKey(handle.cluster.key);
     return handle.cluster;
   }
 
   /**
-   * Handles to record as 0 at `atMs`: seen before, not touched by call `stamp`. One absent for
-   * `holdMs` or more is forgotten instead: the store says nothing about a time that far from
-   * when it last saw the series (samples come every interval, far more often than that).
+   * Handles to record as 0 at `atMs`: seen before, not dormant, not touched by call `stamp`. One
+   * absent for `holdMs` or more goes dormant instead (dropped at once when it holds no open
+   * data): the store says nothing about a time that far from when it last saw the series.
    */
   absent(atMs: number, stamp: number): SeriesHandle[] {
     const zeros: SeriesHandle[] = [];
-    for (const [id, handle] of this.byKey) {
-      if (handle.stamp === stamp) continue;
+    for (const handle of this.all) {
+      if (handle.stamp === stamp || handle.dormant) continue;
       if (atMs - handle.lastSeenMs >= this.holdMs) {
-        this.byKey.delete(id);
-        handle.forgotten = true;
+        handle.dormant = true;
+        if (!hasOpenData(handle)) this.remove(handle);
       } else {
         zeros.push(handle);
       }
@@ -79,16 +133,41 @@ export class SeriesRegistry {
     return zeros;
   }
 
-  get size(): number {
-    return this.byKey.size;
+  /** Every handle, dormant ones included (they still hold open hours). */
+  handles(): IterableIterator<SeriesHandle> {
+    return this.all.values();
   }
 
-  private add(id: string, key: SeriesKey): SeriesHandle {
+  /** Drop a handle (dormant and without open data). */
+  remove(handle: SeriesHandle): void {
+    for (const alias of handle.aliases) handle.group.handles.delete(alias);
+    if (handle.group.handles.size === 0) this.groups.delete(handle.group.id);
+    this.all.delete(handle);
+    handle.forgotten = true;
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  private internLabels(group: SeriesGroup, port: number, direction: string, state: string): SeriesHandle {
+    const id = labelsId(port, direction, state);
+    const found = group.handles.get(id);
+    if (found) return found;
+    const key: SeriesKey = { node: group.node, port, direction, state, namespace: group.namespace, pod: group.pod, workload: group.workload };
     const handle: SeriesHandle = {
-      key, cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -Infinity,
-      lastSeenMs: -Infinity, forgotten: false, stamp: 0, value: 0,
+      key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -Infinity,
+      lastSeenMs: -Infinity, dormant: false, forgotten: false, stamp: 0, value: 0,
+      cellMinute: -1, cellMin: 0, cellMax: 0, cellSum: 0, cellCount: 0, cellLast: 0, cellLastAtMs: -Infinity,
+      journals: [], group, aliases: [id],
     };
-    this.byKey.set(id, handle);
+    group.handles.set(id, handle);
+    this.all.add(handle);
     return handle;
   }
+}
+
+/** A current minute's cell or an unsealed journal: the handle must stay until they are sealed. */
+export function hasOpenData(handle: SeriesHandle): boolean {
+  return handle.cellCount > 0 || handle.journals.length > 0;
 }

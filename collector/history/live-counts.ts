@@ -1,0 +1,17 @@
+// What the collector records into history each interval: every live node's HTTP counts by
+// connection key (port, direction, state), and the same split by pod and workload where
+// attribution knows the pod. The maps are the collector's own, handed over without copying.
+// Pure: FleetState in, groups out.
+
+import { livePodCounts } from '../attribution/pod-views.js';
+import type { FleetState } from '../fleet-state.js';
+import type { CountGroup } from './history-store.js';
+
+export function* liveCountGroups(state: FleetState): Generator<CountGroup> {
+  for (const record of state.registry.records()) {
+    if (record.status === 'live') yield { node: record.name, counts: record.summary.http };
+  }
+  for (const { pod, node, counts } of livePodCounts(state)) {
+    yield { node, namespace: pod.namespace, pod: pod.name, workload: `${pod.workload.kind}/${pod.workload.name}`, counts };
+  }
+}

@@ -1,0 +1,92 @@
+// One series' minute cells of one hour that is not sealed yet, kept in memory as appended bytes
+// (~7 bytes a minute instead of a row or an object): the source for reading recent minutes and,
+// once the hour is over, for its packed blob and hour row. The bytes not yet persisted go into
+// the next frame (journal-frame.ts), so a crash loses at most what the last flush had not taken.
+// Cells are appended in the order minutes close; a minute can appear twice (a late sample, a
+// restart within the minute) and is merged on reading, the later cell's `last` winning.
+//
+// Cell: varint (slot * 2 + float flag), then whole numbers as varints: min, max - min,
+// last - min, count, sum - count * min; or, when any is fractional, negative or huge, five
+// float64s: min, max, sum, count, last. Pure, no I/O.
+
+import { ByteReader, ByteWriter } from './byte-stream.js';
+import type { MinuteCell } from './packed-minutes.js';
+import { mergeCell } from './packed-minutes.js';
+
+const MAX_INT = 2 ** 48;
+const MINUTES = 60;
+
+const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
+
+export class MinuteJournal {
+  private readonly bytes = new ByteWriter(64);
+  /** Bytes already in a committed frame. */
+  persisted = 0;
+  /** The largest sample in the journal: ranks the open hour's series for top-N reports. */
+  max = -Infinity;
+  /** Cells appended (a minute appended twice counts twice). */
+  cells = 0;
+
+  constructor(readonly hour: number) {}
+
+  /** Append a cell of minute `slot` (0..59 within the hour). */
+  append(slot: number, min: number, max: number, sum: number, count: number, last: number): void {
+    const w = this.bytes;
+    if (isSmallInt(min) && isSmallInt(max) && isSmallInt(sum) && isSmallInt(count) && isSmallInt(last) &&
+      min <= last && last <= max && count * min <= sum) {
+      w.varint(slot * 2);
+      w.varint(min);
+      w.varint(max - min);
+      w.varint(last - min);
+      w.varint(count);
+      w.varint(sum - count * min);
+    } else {
+      w.varint(slot * 2 + 1);
+      for (const v of [min, max, sum, count, last]) w.float(v);
+    }
+    if (max > this.max) this.max = max;
+    this.cells++;
+  }
+
+  /** Append cells read back from a frame (recovery); throws RangeError on malformed bytes. */
+  appendEncoded(bytes: Uint8Array): void {
+    for (const c of readCells(bytes)) this.append(c.minute, c.min, c.max, c.sum, c.count, c.last);
+  }
+
+  /** Bytes appended since the last markPersisted (a view: copy or use before the next append). */
+  unpersisted(): Uint8Array {
+    return this.bytes.view(this.persisted);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** The journal's minutes, one cell each, ascending (slots 0..59, as encodeMinutes takes them). */
+  minutes(): MinuteCell[] {
+    const slots: Array<MinuteCell | undefined> = new Array<MinuteCell | undefined>(MINUTES);
+    for (const c of readCells(this.bytes.view())) {
+      const into = slots[c.minute];
+      slots[c.minute] = into ? mergeCell(into, c) : c;
+    }
+    return slots.filter((c): c is MinuteCell => c !== undefined);
+  }
+}
+
+function* readCells(bytes: Uint8Array): Generator<MinuteCell> {
+  const r = new ByteReader(bytes);
+  while (!r.atEnd) {
+    const head = r.varint();
+    const minute = Math.floor(head / 2);
+    if (minute >= MINUTES) throw new RangeError('minute journal: bad minute');
+    if (head % 2 === 1) {
+      yield { minute, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() };
+      continue;
+    }
+    const min = r.varint();
+    const max = min + r.varint();
+    const last = min + r.varint();
+    const count = r.varint();
+    yield { minute, min, max, sum: count * min + r.varint(), count, last };
+  }
+}

@@ -1,0 +1,100 @@
+// A series' minutes that are not sealed yet, held on its handle: the current minute's cell
+// (samples fold into it without allocating) and, once a minute is over, a cell appended to the
+// journal of its hour. Reading them back gives minute cells that merge with what the database
+// holds. Pure, no I/O.
+
+import { MinuteJournal } from './minute-journal.js';
+import type { MinuteCell } from './packed-minutes.js';
+import { mergeCell } from './packed-minutes.js';
+import { BUCKET_MS } from './rollup.js';
+import type { SeriesHandle } from './series-registry.js';
+
+const MINUTES_PER_HOUR = 60;
+
+/**
+ * Fold a sample into the handle's current minute, closing the previous minute first when this
+ * one is later. False when the sample is for an earlier minute than the current one (late):
+ * the caller decides where it goes.
+ */
+export function foldSample(h: SeriesHandle, atMs: number, value: number): boolean {
+  const minute = Math.floor(atMs / BUCKET_MS.minute);
+  if (h.cellCount > 0 && minute === h.cellMinute) {
+    if (value < h.cellMin) h.cellMin = value;
+    if (value > h.cellMax) h.cellMax = value;
+    h.cellSum += value;
+    h.cellCount++;
+    // Samples of one instant keep record order; an earlier one in the minute does not replace last.
+    if (atMs >= h.cellLastAtMs) {
+      h.cellLast = value;
+      h.cellLastAtMs = atMs;
+    }
+    return true;
+  }
+  if (h.cellCount > 0 && minute < h.cellMinute) return false;
+  if (h.cellCount > 0) closeCell(h);
+  h.cellMinute = minute;
+  h.cellMin = value;
+  h.cellMax = value;
+  h.cellSum = value;
+  h.cellCount = 1;
+  h.cellLast = value;
+  h.cellLastAtMs = atMs;
+  return true;
+}
+
+/** Move the current minute's cell into its hour's journal. */
+export function closeCell(h: SeriesHandle): void {
+  if (h.cellCount === 0) return;
+  const hour = Math.floor(h.cellMinute / MINUTES_PER_HOUR);
+  journalOf(h, hour).append(h.cellMinute - hour * MINUTES_PER_HOUR, h.cellMin, h.cellMax, h.cellSum, h.cellCount, h.cellLast);
+  h.cellCount = 0;
+}
+
+/** Append a one-sample cell for a minute before the current one (its hour not sealed). */
+export function appendLate(h: SeriesHandle, minute: number, value: number): void {
+  const hour = Math.floor(minute / MINUTES_PER_HOUR);
+  journalOf(h, hour).append(minute - hour * MINUTES_PER_HOUR, value, value, value, 1, value);
+}
+
+/** The journal of `hour`, created in hour order if missing. */
+export function journalOf(h: SeriesHandle, hour: number): MinuteJournal {
+  let i = h.journals.length;
+  while (i > 0 && (h.journals[i - 1] as MinuteJournal).hour > hour) i--;
+  const before = h.journals[i - 1];
+  if (before?.hour === hour) return before;
+  const journal = new MinuteJournal(hour);
+  h.journals.splice(i, 0, journal);
+  return journal;
+}
+
+/** The handle's open minutes in [fromMinute, toMinute], absolute minute numbers, ascending. */
+export function openMinuteCells(h: SeriesHandle, fromMinute: number, toMinute: number): MinuteCell[] {
+  const out: MinuteCell[] = [];
+  for (const journal of h.journals) {
+    const first = journal.hour * MINUTES_PER_HOUR;
+    if (first > toMinute || first + MINUTES_PER_HOUR <= fromMinute) continue;
+    for (const c of journal.minutes()) {
+      const minute = first + c.minute;
+      if (minute >= fromMinute && minute <= toMinute) out.push({ ...c, minute });
+    }
+  }
+  if (h.cellCount > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute) {
+    const cell = { minute: h.cellMinute, min: h.cellMin, max: h.cellMax, sum: h.cellSum, count: h.cellCount, last: h.cellLast };
+    const tail = out.at(-1);
+    // A late sample may have journaled the current minute too; the open cell is the later.
+    if (tail?.minute === cell.minute) out[out.length - 1] = mergeCell(tail, cell);
+    else out.push(cell);
+  }
+  return out;
+}
+
+/** An upper bound of the handle's open samples in [fromMinute, toMinute], or -Infinity. */
+export function openPeak(h: SeriesHandle, fromMinute: number, toMinute: number): number {
+  let peak = -Infinity;
+  for (const journal of h.journals) {
+    const first = journal.hour * MINUTES_PER_HOUR;
+    if (first <= toMinute && first + MINUTES_PER_HOUR > fromMinute && journal.max > peak) peak = journal.max;
+  }
+  if (h.cellCount > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute && h.cellMax > peak) peak = h.cellMax;
+  return peak;
+}
