@@ -94,7 +94,7 @@ export function measureDisk(options: { nodes: number; days: number; intervalMs: 
     return {
       nodes, seriesPerNode: fleet.length / nodes, clusterSeries, days, intervalMs, samples, seconds,
       tableBytes: bytes, fileBytes,
-      perNodeDay: { total: per(total), minutePacked: per(minutePacked), minuteRows: per(get('rollup_minute')), hour: per(hour), dayPeak: per(dayPeak), series: per(seriesBytes) },
+      perNodeDay: { total: per(total), minutePacked: per(minutePacked), minuteRows: per(get('rollup_minute') + get('rollup_minute_frame')), hour: per(hour), dayPeak: per(dayPeak), series: per(seriesBytes) },
       perSeriesDay: total / (fleet.length + clusterSeries) / days,
       atFleetScalePerNodeDay: (total / (fleet.length + clusterSeries) / days) * (fleet.length / nodes),
       steadyPerNode,

@@ -1,11 +1,11 @@
 // Bench part 3b: what recording history costs the collector's ingest. Two collectors take the
 // same encoded snapshots of 10,000 simulated nodes, interval after interval (interleaved, so
 // machine load hits both alike): one without history, one recording every interval as
-// collector.ts does (recordHistory: livePoints -> recordSample) and flushing and sealing as its
-// 5 s timer does. History's share is its time (recordHistory, flush, seal) over the ingest-only
-// collector's ingest time, both as means per interval. Sealing
-// an hour's minutes happens once an hour: it is timed apart (one full hour of minute rows for
-// every series) and added per interval as 1/360 of it.
+// collector.ts does (recordHistory: liveCountGroups -> recordCounts) and flushing and sealing as
+// its 5 s timer does. History's share is its time (recordHistory, flush, seal) over the
+// ingest-only collector's ingest time, both as means per interval. Sealing an hour happens once
+// an hour: it is timed apart (one full open hour of every series, from memory) and added per
+// interval as 1/360 of it.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,9 @@ export interface IngestResult {
   on: Timing;
   /** Parts of the history collector's interval: its ingest, recordHistory, flush + seal. */
   onParts: { ingest: Timing; record: Timing; flush: Timing };
-  /** One hour of minute rows of every series packed into blobs, ms; and per interval (/360). */
+  /** One open hour of every series sealed (packed blobs, hour rows), ms; and the minute cells it held. */
   sealHourMs: number;
-  sealRows: number;
+  sealCells: number;
   /**
    * History's cost per interval: the means of recordHistory and flush (the minute's rows are
    * written once a minute: a median would leave that flush out), plus the seal's 1/360.
@@ -116,9 +116,9 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
     const accepted = withHistory.state.counters.accepted;
     if (accepted !== nodes * (intervals + 1)) throw new Error(`history collector accepted ${accepted} snapshots, expected ${nodes * (intervals + 1)}`);
 
-    // A full hour of minute rows for every series: one sample a minute (the model's values) for
-    // the rest of the hour, then every finished hour sealed.
-    options.progress('  3b: filling one hour of minute rows for every series, then sealing it');
+    // A full open hour for every series: one sample a minute (the model's values) for the rest
+    // of the hour, flushed as the timer would, then the hour sealed.
+    options.progress('  3b: filling the open hour of every series, then sealing it');
     for (let t = clock.now + 60_000; t < start + 3_600_000; t += 60_000) {
       clock.now = t;
       history.recordSample(t, pointsAt(fleet, t, start, random));
@@ -126,11 +126,11 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
     }
     clock.now = start + 3_600_000 + 30 * 60_000;
     history.flush();
-    const sealedBefore = history.stats.sealedRows;
+    const sealedBefore = history.stats.sealedCells;
     const t0 = nowMs();
     while (history.seal() > 0);
     const sealHourMs = nowMs() - t0;
-    const sealRows = history.stats.sealedRows - sealedBefore;
+    const sealCells = history.stats.sealedCells - sealedBefore;
 
     const offT = timingOf(off);
     const onT = timingOf(on);
@@ -141,7 +141,7 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
       nodes, intervals, snapshotBytes: Math.round(snapshotBytes / rounds.length / nodes),
       off: offT, on: onT,
       onParts: { ingest: timingOf(parts.ingest), record: timingOf(parts.record), flush: timingOf(parts.flush) },
-      sealHourMs, sealRows, historyMs,
+      sealHourMs, sealCells, historyMs,
       throughputOff: nodes / (ingestMs / 1000),
       throughputOn: nodes / ((ingestMs + historyMs) / 1000),
       historyShare: historyMs / ingestMs,

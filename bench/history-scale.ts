@@ -60,7 +60,7 @@ export function historyReport(r: HistoryScaleResults): string {
     ['rollup_minute_packed', kb(d.perNodeDay.minutePacked), 'minutes of sealed hours, one blob per series and hour'],
     ['rollup_hour', kb(d.perNodeDay.hour), 'hour rows'],
     ['rollup_day_peak (+index)', kb(d.perNodeDay.dayPeak), 'top-N ranking index'],
-    ['rollup_minute', kb(d.perNodeDay.minuteRows), `recent minutes as rows (a fixed ~1-2 h, shown spread over ${d.days} days)`],
+    ['rollup_minute_frame + rollup_minute', kb(d.perNodeDay.minuteRows), `the open hour's frames and late rows (a fixed ~1 h, shown spread over ${d.days} days)`],
     ['all tables', kb(d.perNodeDay.total), `its ${d.seriesPerNode} series + 1/${d.nodes} of the cluster's ${d.clusterSeries}`],
     ['at 10,000 nodes', kb(d.atFleetScalePerNodeDay), `${kb(d.perSeriesDay)} per series per day x ${d.seriesPerNode}; ` +
       `target <= ${kb(TARGETS.bytesPerNodeDay)}: ${verdict(d.atFleetScalePerNodeDay <= TARGETS.bytesPerNodeDay)}`],
@@ -76,7 +76,7 @@ export function historyReport(r: HistoryScaleResults): string {
     ['history off', ms(mean(i.off)), i.throughputOff.toFixed(0), 'ingest'],
     ['history on', ms(mean(i.off) + i.historyMs), i.throughputOn.toFixed(0),
       `ingest as off + recordHistory ${ms(mean(i.onParts.record))} + flush ${ms(mean(i.onParts.flush))} ` +
-      `(median ${ms(i.onParts.flush.median)}, ${ms(i.onParts.flush.max)} once a minute) + seal ${ms(i.sealHourMs / 360)} (an hour of ${i.sealRows} rows in ${ms(i.sealHourMs)} ms, /360)`],
+      `(median ${ms(i.onParts.flush.median)}, ${ms(i.onParts.flush.max)} once a minute) + seal ${ms(i.sealHourMs / 360)} (an open hour of ${i.sealCells} minute cells in ${ms(i.sealHourMs)} ms, /360)`],
   ]));
   out.push(`   the history collector's own ingest: mean ${ms(mean(i.onParts.ingest))} ms (same work as off, measured alongside)`);
   out.push(`   history costs ${(i.historyShare * 100).toFixed(0)}% of ingest time (target <= ${TARGETS.historyShare * 100}%: ${verdict(i.historyShare <= TARGETS.historyShare)})`);

@@ -2,25 +2,9 @@
 // journal and its frames): bytes, varints, float64s and bit fields. Numbers are JS doubles, so
 // varints and bit fields hold whole numbers up to 2^53 without BigInt.
 
-export class ByteWriter {
-  private bytes: Uint8Array;
-  length = 0;
-  // Bits waiting for a whole byte (fewer than 8 between writes, so acc stays under 2^32).
-  private acc = 0;
-  private accBits = 0;
-
-  constructor(capacity = 256) {
-    this.bytes = new Uint8Array(capacity);
-  }
-
-  byte(v: number): void {
-    if (this.length === this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    this.bytes[this.length++] = v;
-  }
+/** Varints and float64s written through byte(); where the bytes go is the subclass's. */
+export abstract class ByteSink {
+  abstract byte(v: number): void;
 
   varint(v: number): void {
     while (v >= 128) {
@@ -34,6 +18,29 @@ export class ByteWriter {
     const view = new DataView(new ArrayBuffer(8));
     view.setFloat64(0, v, true);
     for (let i = 0; i < 8; i++) this.byte(view.getUint8(i));
+  }
+}
+
+/** Bytes in one growing array, with bit fields. */
+export class ByteWriter extends ByteSink {
+  private bytes: Uint8Array;
+  length = 0;
+  // Bits waiting for a whole byte (fewer than 8 between writes, so acc stays under 2^32).
+  private acc = 0;
+  private accBits = 0;
+
+  constructor(capacity = 256) {
+    super();
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  byte(v: number): void {
+    if (this.length === this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[this.length++] = v;
   }
 
   /** Append `width` bits of `v` (0 <= v < 2^width, width <= 53), 16 at a time. */
@@ -52,17 +59,6 @@ export class ByteWriter {
         this.accBits -= 8;
       }
     }
-  }
-
-  /** Append whole bytes (the bit stream must be at a byte boundary). */
-  append(bytes: Uint8Array): void {
-    if (this.length + bytes.length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + bytes.length));
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
-    }
-    this.bytes.set(bytes, this.length);
-    this.length += bytes.length;
   }
 
   /** The bytes in [from, to) without copying: valid until the next write. */

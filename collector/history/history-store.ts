@@ -33,7 +33,7 @@ import { RollupWriter } from './rollup-writer.js';
 import { migrate } from './schema.js';
 import type { PointRejectReason, SamplePoint } from './series-key.js';
 import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
-import type { ConnectionLabels, SeriesHandle } from './series-registry.js';
+import type { ConnectionLabels, SeriesGroup, SeriesHandle } from './series-registry.js';
 import { hasOpenData, SeriesRegistry } from './series-registry.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
@@ -112,6 +112,8 @@ export class HistoryStore {
   private readonly insertFrame: Database.Statement;
   /** Numbers record calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
+  /** Handles touched by the running record call, each once (reused: no garbage per call). */
+  private readonly touched: SeriesHandle[] = [];
   private readonly flushPoints: number;
   private readonly warning: ThrottledWarning;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -180,9 +182,7 @@ export class HistoryStore {
    */
   recordSample(atMs: number, points: Iterable<SamplePoint>): RecordResult {
     const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
-    const stamp = ++this.stamp;
-    // Handles touched by this call, each once; a handle's `value` is its total in this call.
-    const touched: SeriesHandle[] = [];
+    const stamp = this.begin();
     try {
       for (const point of points) {
         const reason = checkPoint(point);
@@ -190,14 +190,14 @@ export class HistoryStore {
           this.reject(result, reason, 1);
           continue;
         }
-        this.touch(this.registry.intern(point), stamp, point.value, touched);
+        this.touch(this.registry.intern(point), stamp, point.value);
       }
     } catch {
       // A sample we cannot read to the end is incomplete: recording part of it would zero-fill
       // the rest, so none of it is kept.
-      return this.reject(result, 'bad_input', Math.max(1, touched.length));
+      return this.reject(result, 'bad_input', Math.max(1, this.touched.length));
     }
-    return this.fold(atMs, stamp, touched, result);
+    return this.fold(atMs, stamp, result);
   }
 
   /**
@@ -206,8 +206,14 @@ export class HistoryStore {
    */
   recordCounts(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
     const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
-    const stamp = ++this.stamp;
-    const touched: SeriesHandle[] = [];
+    const stamp = this.begin();
+    let group: SeriesGroup | undefined;
+    // One callback for every map (forEach makes no entry arrays).
+    const take = (value: number, key: number): void => {
+      const handle = isCount(value) ? this.registry.internConnection(group as SeriesGroup, key, labelsOf) : undefined;
+      if (handle) this.touch(handle, stamp, value);
+      else this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
+    };
     try {
       for (const g of groups) {
         const reason = checkGroupLabels(g.node, g.namespace, g.pod, g.workload);
@@ -215,17 +221,13 @@ export class HistoryStore {
           this.reject(result, reason, g.counts.size);
           continue;
         }
-        const group = this.registry.group(g.node, g.namespace ?? '', g.pod ?? '', g.workload ?? '');
-        for (const [key, value] of g.counts) {
-          const handle = isCount(value) ? this.registry.internConnection(group, key, labelsOf) : undefined;
-          if (handle) this.touch(handle, stamp, value, touched);
-          else this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
-        }
+        group = this.registry.group(g.node, g.namespace ?? '', g.pod ?? '', g.workload ?? '');
+        g.counts.forEach(take);
       }
     } catch {
-      return this.reject(result, 'bad_input', Math.max(1, touched.length));
+      return this.reject(result, 'bad_input', Math.max(1, this.touched.length));
     }
-    return this.fold(atMs, stamp, touched, result);
+    return this.fold(atMs, stamp, result);
   }
 
   /**
@@ -320,10 +322,12 @@ export class HistoryStore {
     this.flushOpen(Infinity);
     this.closed = true;
     this.db.close();
+    for (const handle of this.registry.handles()) for (const journal of handle.journals) journal.release();
   }
 
   /** Caller points are final: add the cluster-wide sums and the zeros, then fold every touched series. */
-  private fold(atMs: number, stamp: number, touched: SeriesHandle[], result: RecordResult): RecordResult {
+  private fold(atMs: number, stamp: number, result: RecordResult): RecordResult {
+    const touched = this.touched;
     if (this.closed) return this.reject(result, 'closed', touched.length);
     if (!Number.isFinite(atMs)) return this.reject(result, 'bad_time', touched.length);
     this.stats.samples++;
@@ -335,12 +339,9 @@ export class HistoryStore {
       const cluster = this.registry.clusterOf(series);
       if (!cluster) continue;
       this.seen(cluster, atMs);
-      this.touch(cluster, stamp, series.value, touched);
+      this.touch(cluster, stamp, series.value);
     }
-    for (const absent of this.registry.absent(atMs, stamp)) {
-      this.touch(absent, stamp, 0, touched);
-      this.stats.zeroFilled++;
-    }
+    this.stats.zeroFilled += this.registry.absent(atMs, stamp, touched);
     const minute = bucketOf(atMs, 'minute');
     const late = this.journalSealer.isSealed(minute);
     for (const series of touched) {
@@ -378,7 +379,7 @@ export class HistoryStore {
           for (const journal of handle.journals) {
             this.writer.noteLastHour(handle, seriesId, journal.hour);
             if (journal.length === journal.persisted) continue;
-            frame.add(seriesId, journal.hour, journal.unpersisted());
+            frame.add(seriesId, journal.hour, journal.bytes, journal.persisted, journal.length);
             taken.push([journal, journal.length]);
           }
         }
@@ -405,15 +406,21 @@ export class HistoryStore {
     }
   }
 
+  /** Start a record call: its stamp, and an empty touched list. */
+  private begin(): number {
+    this.touched.length = 0;
+    return ++this.stamp;
+  }
+
   /** Add `value` to the handle's total for call `stamp`, listing it on first touch. */
-  private touch(series: SeriesHandle, stamp: number, value: number, touched: SeriesHandle[]): void {
+  private touch(series: SeriesHandle, stamp: number, value: number): void {
     if (series.stamp === stamp) {
       series.value += value;
       return;
     }
     series.stamp = stamp;
     series.value = value;
-    touched.push(series);
+    this.touched.push(series);
   }
 
   private reject(result: RecordResult, reason: RecordRejectReason, n: number): RecordResult {

@@ -4,6 +4,7 @@
 // byte length, that many journal bytes (minute-journal.ts). Pure, no I/O.
 
 import { ByteReader, ByteWriter } from './byte-stream.js';
+import type { BlockBytes } from './journal-blocks.js';
 
 export interface FrameEntry {
   seriesId: number;
@@ -17,11 +18,12 @@ export class FrameWriter {
   lastHour = -1;
   entries = 0;
 
-  add(seriesId: number, hour: number, bytes: Uint8Array): void {
+  /** Add `source`'s bytes in [from, to) as the entry of (seriesId, hour). */
+  add(seriesId: number, hour: number, source: BlockBytes, from: number, to: number): void {
     this.w.varint(seriesId);
     this.w.varint(hour);
-    this.w.varint(bytes.length);
-    this.w.append(bytes);
+    this.w.varint(to - from);
+    for (let i = from; i < to; i++) this.w.byte(source.at(i));
     if (hour > this.lastHour) this.lastHour = hour;
     this.entries++;
   }

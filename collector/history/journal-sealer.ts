@@ -71,7 +71,7 @@ export class JournalSealer {
   committed(): void {
     const hour = this.cursor?.hour;
     for (const handle of this.sealed) {
-      if (handle.journals[0]?.hour === hour) handle.journals.shift();
+      if (handle.journals[0]?.hour === hour) handle.journals.shift()?.release();
       if (handle.dormant && !hasOpenData(handle)) this.registry.remove(handle);
     }
     this.sealed = [];

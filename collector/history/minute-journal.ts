@@ -9,7 +9,8 @@
 // last - min, count, sum - count * min; or, when any is fractional, negative or huge, five
 // float64s: min, max, sum, count, last. Pure, no I/O.
 
-import { ByteReader, ByteWriter } from './byte-stream.js';
+import { ByteReader } from './byte-stream.js';
+import { BlockBytes } from './journal-blocks.js';
 import type { MinuteCell } from './packed-minutes.js';
 import { mergeCell } from './packed-minutes.js';
 
@@ -19,7 +20,7 @@ const MINUTES = 60;
 const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
 
 export class MinuteJournal {
-  private readonly bytes = new ByteWriter(64);
+  readonly bytes = new BlockBytes();
   /** Bytes already in a committed frame. */
   persisted = 0;
   /** The largest sample in the journal: ranks the open hour's series for top-N reports. */
@@ -53,19 +54,19 @@ export class MinuteJournal {
     for (const c of readCells(bytes)) this.append(c.minute, c.min, c.max, c.sum, c.count, c.last);
   }
 
-  /** Bytes appended since the last markPersisted (a view: copy or use before the next append). */
-  unpersisted(): Uint8Array {
-    return this.bytes.view(this.persisted);
-  }
-
   get length(): number {
     return this.bytes.length;
+  }
+
+  /** Give the storage back (the hour is sealed or dropped). */
+  release(): void {
+    this.bytes.release();
   }
 
   /** The journal's minutes, one cell each, ascending (slots 0..59, as encodeMinutes takes them). */
   minutes(): MinuteCell[] {
     const slots: Array<MinuteCell | undefined> = new Array<MinuteCell | undefined>(MINUTES);
-    for (const c of readCells(this.bytes.view())) {
+    for (const c of readCells(this.bytes.copy())) {
       const into = slots[c.minute];
       slots[c.minute] = into ? mergeCell(into, c) : c;
     }

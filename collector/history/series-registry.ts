@@ -115,20 +115,24 @@ export class SeriesRegistry {
   }
 
   /**
-   * Handles to record as 0 at `atMs`: seen before, not dormant, not touched by call `stamp`. One
-   * absent for `holdMs` or more goes dormant instead (dropped at once when it holds no open
-   * data): the store says nothing about a time that far from when it last saw the series.
+   * List in `touched` with value 0 the handles to record as 0 at `atMs`: seen before, not
+   * dormant, not touched by call `stamp`; returns how many. One absent for `holdMs` or more goes
+   * dormant instead (dropped at once when it holds no open data): the store says nothing about a
+   * time that far from when it last saw the series.
    */
-  absent(atMs: number, stamp: number): SeriesHandle[] {
-    const zeros: SeriesHandle[] = [];
+  absent(atMs: number, stamp: number, touched: SeriesHandle[]): number {
+    let zeros = 0;
     for (const handle of this.all) {
       if (handle.stamp === stamp || handle.dormant) continue;
       if (atMs - handle.lastSeenMs >= this.holdMs) {
         handle.dormant = true;
         if (!hasOpenData(handle)) this.remove(handle);
-      } else {
-        zeros.push(handle);
+        continue;
       }
+      handle.stamp = stamp;
+      handle.value = 0;
+      touched.push(handle);
+      zeros++;
     }
     return zeros;
   }
