@@ -6,8 +6,8 @@
 // upserts the minutes that are over every `flushEveryMs` (everything at `flushPoints` samples
 // or a half-full buffer). The buffer is bounded; what does not fit is dropped and counted.
 // After a timed or size-triggered flush, a bounded slice of the finished hours' minute rows is
-// packed into per-hour blobs (minute-sealer.ts); a query's flush skips that, so queries never
-// wait for it. After start-up nothing here throws on bad input or a failing disk: it counts,
+// packed into per-hour blobs, then of the finished days' hour rows into per-day blobs
+// (row-sealer.ts); a query's flush skips that, so queries never wait for it. After start-up nothing here throws on bad input or a failing disk: it counts,
 // logs at most once a minute, and retries on the next flush.
 
 import { join } from 'node:path';
@@ -20,9 +20,10 @@ import type { HistorySettings, HistoryStoreOptions } from './history-options.js'
 import { resolveOptions } from './history-options.js';
 import type { PruneResult, Retention } from './retention.js';
 import { RetentionPruner } from './retention.js';
-import { bucketOf } from './rollup.js';
+import { BUCKET_MS, bucketOf } from './rollup.js';
 import { RollupWriter } from './rollup-writer.js';
-import { MinuteSealer } from './minute-sealer.js';
+import { PACKED_GROUPS } from './packed-groups.js';
+import { RowSealer } from './row-sealer.js';
 import { migrate } from './schema.js';
 import { openSeriesRegistry } from './series-registry-seed.js';
 import type { PointRejectReason, SamplePoint } from './series-key.js';
@@ -32,10 +33,13 @@ import { ThrottledWarning } from './throttled-warning.js';
 
 export type { HistoryStoreOptions } from './history-options.js';
 
-// A seal call moves about one slice of series (~60,000 rows, ~0.1 s): at 80,000 series and a
-// 5 s flush an hour is sealed in under 7 minutes. Sparse ids may need more, emptier slices.
+// A seal call moves about one slice of series' minutes (~60,000 rows, ~0.1 s) or two to three of
+// their hours (24 rows a series): at 80,000 series and a 5 s flush an hour is sealed in under 7
+// minutes, a day in under 3. Sparse ids may need more, emptier slices.
 const SEAL_ROWS_PER_CALL = 60_000;
 const SEAL_SLICES_PER_CALL = 8;
+// Hour rows are written until their hour's minutes are flushed; late ones merge in anyway.
+const HOUR_SEAL_GRACE_MS = 2 * BUCKET_MS.hour;
 
 export type RecordRejectReason = PointRejectReason | 'bad_time' | 'bad_input' | 'closed';
 
@@ -58,7 +62,7 @@ export interface HistoryStats {
   prunedRows: number;
   prunedSeries: number;
   pruneErrors: number;
-  /** Minute rows packed into sealed hours, and failed seal transactions. */
+  /** Rows packed into blobs (minutes into hours, hours into days), and failed seal transactions. */
   sealedRows: number;
   sealErrors: number;
 }
@@ -81,7 +85,8 @@ export class HistoryStore {
   private readonly pending: PendingRollups;
   private readonly writer: RollupWriter;
   private readonly pruner: RetentionPruner;
-  private readonly sealer: MinuteSealer;
+  /** Minutes first: the seed and the open hour's reads want them packed soon; days can wait. */
+  private readonly sealers: RowSealer[];
   private readonly registry: SeriesRegistry;
   /** Numbers recordSample calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
@@ -135,7 +140,10 @@ export class HistoryStore {
     this.writer = new RollupWriter(db);
     this.pruner = new RetentionPruner(db);
     // Minutes the zero-fill seed may read at a restart stay rows (see openSeriesRegistry).
-    this.sealer = new MinuteSealer(db, settings.zeroFillMs + 60_000);
+    this.sealers = [
+      new RowSealer(db, PACKED_GROUPS.minute, settings.zeroFillMs + 60_000),
+      new RowSealer(db, PACKED_GROUPS.hour, HOUR_SEAL_GRACE_MS),
+    ];
     this.warning = new ThrottledWarning(logger, 60_000);
     // After a restart, series that were non-zero just before it still get their zero when absent.
     this.registry = openSeriesRegistry(db, settings.zeroFillMs, now());
@@ -233,18 +241,22 @@ export class HistoryStore {
   }
 
   /**
-   * Pack finished hours' minute rows into blobs, up to about SEAL_ROWS_PER_CALL rows (or
-   * SEAL_SLICES_PER_CALL slices of series ids) in one transaction. Returns rows moved.
+   * Pack finished hours' minute rows, then finished days' hour rows, into blobs: up to about
+   * SEAL_ROWS_PER_CALL rows (or SEAL_SLICES_PER_CALL slices of series ids) in one transaction.
+   * Returns rows moved.
    */
   seal(nowMs = this.now()): number {
     if (this.closed) return 0;
     try {
       const moved = this.db.transaction(() => {
         let rows = 0;
-        for (let slice = 0; slice < SEAL_SLICES_PER_CALL && rows < SEAL_ROWS_PER_CALL; slice++) {
-          const n = this.sealer.sealSlice(nowMs);
-          if (n === undefined) break;
-          rows += n;
+        let slices = 0;
+        for (const sealer of this.sealers) {
+          for (; slices < SEAL_SLICES_PER_CALL && rows < SEAL_ROWS_PER_CALL; slices++) {
+            const n = sealer.sealSlice(nowMs);
+            if (n === undefined) break;
+            rows += n;
+          }
         }
         return rows;
       })();
@@ -252,9 +264,9 @@ export class HistoryStore {
       this.stats.sealedRows += moved;
       return moved;
     } catch (error) {
-      this.sealer.reset();
+      for (const sealer of this.sealers) sealer.reset();
       this.stats.sealErrors++;
-      this.warning.warn('history seal failed; minutes stay rows until the next try', error, this.now());
+      this.warning.warn('history seal failed; rows stay rows until the next try', error, this.now());
       return 0;
     }
   }
