@@ -72,16 +72,19 @@ export class StepReader {
     if (this.packed && this.packedRange) {
       for (const [group, blob] of this.packed.all(this.packedRange[0], this.packedRange[1], seriesId) as Array<[number, Buffer]>) {
         for (const c of decodeMinutes(blob, slots)) {
-          const bucket = group * slots + c.slot;
-          if (bucket >= this.fromBucket && bucket <= this.toBucket) cells.push({ ...c, slot: bucket });
+          c.slot += group * slots;
+          if (c.slot >= this.fromBucket && c.slot <= this.toBucket) cells.push(c);
         }
       }
     }
     const rows = this.rows && this.rowRange ? (this.rows.all(this.rowRange[0], this.rowRange[1], seriesId) as RollupRow[]) : [];
-    // A bucket can be in both only when a sample arrived after its group was sealed; the row is newer.
     if (rows.length > 0) {
       const recent = rows.map((r): PackedCell => ({ slot: r[0], min: r[1], max: r[2], sum: r[3], count: r[4], last: r[5] }));
-      cells = cells.length === 0 ? recent : mergeMinutes(cells, recent);
+      // Rows are normally all newer than the packed groups. A bucket is in both only when a
+      // sample arrived after its group was sealed; the row is newer.
+      if (cells.length === 0) cells = recent;
+      else if ((cells.at(-1) as PackedCell).slot < (recent[0] as PackedCell).slot) cells.push(...recent);
+      else cells = mergeMinutes(cells, recent);
     }
     return cells.map((c) => ({ t: bucketStartMs(c.slot, this.resolution), min: c.min, max: c.max, sum: c.sum, count: c.count, last: c.last }));
   }
