@@ -7,8 +7,9 @@
 // or a half-full buffer). The buffer is bounded; what does not fit is dropped and counted.
 // After a timed or size-triggered flush, a bounded slice of the finished hours' minute rows is
 // packed into per-hour blobs, then of the finished days' hour rows into per-day blobs
-// (row-sealer.ts); a query's flush skips that, so queries never wait for it. After start-up nothing here throws on bad input or a failing disk: it counts,
-// logs at most once a minute, and retries on the next flush.
+// (row-sealer.ts); a query's flush skips that, so queries never wait for it. After start-up
+// nothing here throws on bad input or a failing disk: it counts, logs at most once a minute, and
+// retries on the next flush.
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -38,7 +39,8 @@ export type { HistoryStoreOptions } from './history-options.js';
 // minutes, a day in under 3. Sparse ids may need more, emptier slices.
 const SEAL_ROWS_PER_CALL = 60_000;
 const SEAL_SLICES_PER_CALL = 8;
-// Hour rows are written until their hour's minutes are flushed; late ones merge in anyway.
+// A day's last hour row is upserted until the first flush after midnight; 2 h leaves room for a
+// slow flush, and a later row is merged into the day's blob anyway.
 const HOUR_SEAL_GRACE_MS = 2 * BUCKET_MS.hour;
 
 export type RecordRejectReason = PointRejectReason | 'bad_time' | 'bad_input' | 'closed';
@@ -85,7 +87,7 @@ export class HistoryStore {
   private readonly pending: PendingRollups;
   private readonly writer: RollupWriter;
   private readonly pruner: RetentionPruner;
-  /** Minutes first: the seed and the open hour's reads want them packed soon; days can wait. */
+  /** Minutes first: they are most of the rows, every hour; a day's hours can wait for them. */
   private readonly sealers: RowSealer[];
   private readonly registry: SeriesRegistry;
   /** Numbers recordSample calls, so a handle can tell whether this call already touched it. */
