@@ -50,6 +50,19 @@ describe('packed minutes', () => {
     expect(() => decodeMinutes(encodeMinutes(gappy).subarray(0, 5), 60)).toThrow(RangeError);
   });
 
+  it('round-trips streams of every bit width, narrow and wide mixed in one blob', () => {
+    const random = rng(4);
+    for (let width = 0; width <= 47; width++) {
+      // Each cell's max - min needs up to `width` bits; last stays a few bits wide.
+      const group = all.map((slot) => {
+        const min = Math.floor(random() * 1000);
+        const range = Math.floor(random() * 2 ** width);
+        return { slot, min, max: min + range, sum: 2 * min + range, count: 2, last: min + (range % 5) };
+      });
+      expect(decodeMinutes(encodeMinutes(group), 60)).toEqual(group);
+    }
+  });
+
   it('packs a day of hours the same way and checks slots against the group size', () => {
     const random = rng(3);
     const day = cells(random, Array.from({ length: 24 }, (_, i) => i), 3000, 800, 360);
