@@ -28,7 +28,7 @@ export interface DiskResult {
   tableBytes: Record<string, number>;
   fileBytes: number;
   /** Per node per day: all tables, and the growing ones apart. */
-  perNodeDay: { total: number; minutePacked: number; minuteRows: number; hour: number; dayPeak: number; series: number };
+  perNodeDay: { total: number; minutePacked: number; minuteRows: number; hourPacked: number; hour: number; dayPeak: number; series: number };
   /** All tables per series per day, and so per node at 10,000 nodes (its 8 series; the cluster's share vanishes). */
   perSeriesDay: number;
   atFleetScalePerNodeDay: number;
@@ -77,15 +77,18 @@ export function measureDisk(options: { nodes: number; days: number; intervalMs: 
     const get = (name: string): number => bytes[name] ?? 0;
     const per = (b: number): number => b / nodes / days;
     const minutePacked = get('rollup_minute_packed');
+    const hourPacked = get('rollup_hour_packed');
     const hour = get('rollup_hour');
     const dayPeak = get('rollup_day_peak') + get('rollup_day_peak_rank');
     const seriesBytes = get('series') + get('sqlite_autoindex_series_1');
     const total = Object.values(bytes).reduce((a, b) => a + b, 0);
-    // Steady state: 14 days of packed minutes, 730 of hours and day peaks; the recent-minute rows,
-    // the series and the schema stay as they are.
-    const fixed = total - minutePacked - hour - dayPeak;
+    // Steady state: 14 days of packed minutes, 730 of packed hours and day peaks; the recent
+    // minute and hour rows (the open day's hours: every earlier day is sealed), the series and
+    // the schema stay as they are.
+    const fixed = total - minutePacked - hourPacked - dayPeak;
+    const sealedDays = Math.max(1, days - 1);
     const steadyPerNode = (fixed + (minutePacked / days) * (DEFAULT_RETENTION.minutes / DAY_MS) +
-      ((hour + dayPeak) / days) * (DEFAULT_RETENTION.hours / DAY_MS)) / nodes;
+      (hourPacked / sealedDays + dayPeak / days) * (DEFAULT_RETENTION.hours / DAY_MS)) / nodes;
 
     const reopened = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
     reopened.prune(start + days * DAY_MS);
@@ -94,7 +97,7 @@ export function measureDisk(options: { nodes: number; days: number; intervalMs: 
     return {
       nodes, seriesPerNode: fleet.length / nodes, clusterSeries, days, intervalMs, samples, seconds,
       tableBytes: bytes, fileBytes,
-      perNodeDay: { total: per(total), minutePacked: per(minutePacked), minuteRows: per(get('rollup_minute') + get('rollup_minute_frame')), hour: per(hour), dayPeak: per(dayPeak), series: per(seriesBytes) },
+      perNodeDay: { total: per(total), minutePacked: per(minutePacked), minuteRows: per(get('rollup_minute') + get('rollup_minute_frame')), hourPacked: per(hourPacked), hour: per(hour), dayPeak: per(dayPeak), series: per(seriesBytes) },
       perSeriesDay: total / (fleet.length + clusterSeries) / days,
       atFleetScalePerNodeDay: (total / (fleet.length + clusterSeries) / days) * (fleet.length / nodes),
       steadyPerNode,

@@ -1,9 +1,11 @@
 // Bench part 3c: report latency over a database holding 10,000 nodes x 30 days. Feeding that
 // many samples (10,000 x 8 series x 259,200 samples) would take hours, so the database is built
-// by bulk SQL inserts into the store's own tables: hour rows from a synthetic model (per series a
-// level from history-model.ts, a daily triangle wave, 1% growth a day, ±10% noise from an
-// integer hash), and the day-peak index derived from them by the writer's rule (largest hour max
-// per series and day, kind from reportKindOf). Queries then run through the real query code
+// by bulk inserts into the store's own tables, as the store would hold it at the end of the last
+// day: hour cells from a synthetic model (per series a level from history-model.ts, a daily
+// triangle wave, 1% growth a day, ±10% noise from an integer hash), packed into one blob per
+// series and finished day with the sealer's encoder (sealing 56 million rows through the store
+// would take many minutes), the last day's as hour rows, and the day-peak index by the writer's
+// rule (largest hour max per series and day, kind from reportKindOf). Queries then run through the real query code
 // (queryReport, querySeries) on a HistoryStore opened on that file, repeated for p50 and p99.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../collector/history/capacity.js';
 import { HistoryStore } from '../collector/history/history-store.js';
+import type { PackedCell } from '../collector/history/packed-minutes.js';
+import { encodeMinutes } from '../collector/history/packed-minutes.js';
 import type { ReportQuery, SeriesQuery } from '../collector/history/queries.js';
 import { queryReport, querySeries } from '../collector/history/queries.js';
 import { reportKindOf } from '../collector/history/report-kind.js';
@@ -36,24 +40,40 @@ export interface LatencyResult {
   days: number;
   series: number;
   hourRows: number;
+  /** Blobs of sealed days (one per series and finished day). */
+  packedDays: number;
   dayPeakRows: number;
   fileBytes: number;
   buildSeconds: number;
   queries: LatencyRow[];
 }
 
+/** A built series: its row id, level and report kind (undefined: not ranked). */
+interface BuiltSeries {
+  id: number;
+  base: number;
+  kind: number | undefined;
+}
+
+/** value = base x (1 + 0.5 x triangle wave over the day) x (1 + 1% a day) x (0.9 .. 1.1 noise), as an hour cell of 360 samples. */
+function hourCell(s: BuiltSeries, hour: number, firstHour: number): PackedCell {
+  const v = s.base * (0.5 + Math.abs((hour % 24) - 12) / 12) * (1 + (0.01 * (hour - firstHour)) / 24) *
+    (0.9 + 0.2 * (((s.id * 2654435761 + hour * 40503) % 1000) / 1000));
+  const level = Math.trunc(v);
+  return { slot: hour % 24, min: Math.trunc(v * 0.8), max: Math.trunc(v * 1.2) + 1, sum: level * 360, count: 360, last: level };
+}
+
 function build(db: HistoryStore['database'], nodes: number, workloads: number, firstHour: number, hours: number, progress: (t: string) => void): { series: number } {
   const random = makeRandom(11);
   const fleet = fleetSeries(nodes, random);
   const insertSeries = db.prepare('INSERT INTO series (node, port, direction, state, namespace, pod, workload, last_hour) VALUES (?, 80, ?, ?, ?, \'\', ?, ?)');
-  db.exec('CREATE TEMP TABLE model (id INTEGER PRIMARY KEY, base REAL NOT NULL, kind INTEGER)');
-  const insertModel = db.prepare('INSERT INTO temp.model (id, base, kind) VALUES (?, ?, ?)');
   const lastHour = firstHour + hours - 1;
   const clusterBase = new Array<number>(STATES.length).fill(0);
+  const built: BuiltSeries[] = [];
   db.transaction(() => {
     const add = (node: string, state: string, namespace: string, workload: string, base: number): void => {
       const id = Number(insertSeries.run(node, 'inbound', state, namespace, workload, lastHour).lastInsertRowid);
-      insertModel.run(id, base, reportKindOf({ node, port: 80, direction: 'inbound', state, namespace, pod: '', workload }) ?? null);
+      built.push({ id, base, kind: reportKindOf({ node, port: 80, direction: 'inbound', state, namespace, pod: '', workload }) });
     };
     for (const s of fleet) {
       add(s.node, STATES[s.state] as string, '', '', s.base);
@@ -62,25 +82,30 @@ function build(db: HistoryStore['database'], nodes: number, workloads: number, f
     STATES.forEach((state, i) => add(CLUSTER_NODE, state, '', '', clusterBase[i] as number));
     for (let w = 0; w < workloads; w++) add(CLUSTER_NODE, 'ESTABLISHED', `ns-${w % 20}`, `Deployment/app-${w}`, 50 + 450 * random());
   })();
-  const series = fleet.length + STATES.length + workloads;
-  // value = base x (1 + 0.5 x triangle wave over the day) x (1 + 1% a day) x (0.9 .. 1.1 noise)
   const insertHour = db.prepare(`INSERT INTO rollup_hour (bucket, series_id, min_value, max_value, sum_value, samples, last_value)
-    SELECT @hour, id, CAST(v * 0.8 AS INTEGER), CAST(v * 1.2 AS INTEGER) + 1, CAST(v AS INTEGER) * 360, 360, CAST(v AS INTEGER)
-    FROM (SELECT id, base * (0.5 + abs((@hour % 24) - 12) / 12.0) * (1 + 0.01 * (@hour - @first) / 24.0)
-      * (0.9 + 0.2 * (((id * 2654435761 + @hour * 40503) % 1000) / 1000.0)) AS v FROM temp.model ORDER BY id)`);
-  const insertPeaks = db.prepare(`INSERT INTO rollup_day_peak (day, series_id, kind, max_value)
-    SELECT ?, r.series_id, m.kind, max(r.max_value) FROM rollup_hour r JOIN temp.model m ON m.id = r.series_id
-    WHERE r.bucket BETWEEN ? AND ? AND m.kind IS NOT NULL GROUP BY r.series_id`);
-  for (let h = firstHour; h <= lastHour; h++) {
-    db.transaction(() => insertHour.run({ hour: h, first: firstHour }))();
-    if ((h + 1) % 24 === 0 || h === lastHour) {
-      const day = Math.floor(h / 24);
-      insertPeaks.run(day, Math.max(firstHour, day * 24), h);
-      progress(`  3c: day ${day - Math.floor(firstHour / 24) + 1} of ${Math.ceil(hours / 24)} written`);
-    }
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insertPacked = db.prepare('INSERT INTO rollup_hour_packed (day, series_id, hours, cells) VALUES (?, ?, ?, ?)');
+  const insertPeak = db.prepare('INSERT INTO rollup_day_peak (day, series_id, kind, max_value) VALUES (?, ?, ?, ?)');
+  // What the store holds at the end of the last day: finished days sealed into one blob per series
+  // (row-sealer.ts), the last day's hours still rows, and each day's peak by the writer's rule
+  // (largest hour max per series and day).
+  const firstDay = Math.floor(firstHour / 24);
+  const lastDay = Math.floor(lastHour / 24);
+  for (let day = firstDay; day <= lastDay; day++) {
+    const from = Math.max(firstHour, day * 24);
+    const to = Math.min(lastHour, day * 24 + 23);
+    db.transaction(() => {
+      for (const s of built) {
+        const cells: PackedCell[] = [];
+        for (let h = from; h <= to; h++) cells.push(hourCell(s, h, firstHour));
+        if (day === lastDay) for (const c of cells) insertHour.run(day * 24 + c.slot, s.id, c.min, c.max, c.sum, c.count, c.last);
+        else insertPacked.run(day, s.id, cells.length, encodeMinutes(cells));
+        if (s.kind !== undefined) insertPeak.run(day, s.id, s.kind, Math.max(...cells.map((c) => c.max)));
+      }
+    })();
+    progress(`  3c: day ${day - firstDay + 1} of ${lastDay - firstDay + 1} written`);
   }
-  db.exec('DROP TABLE temp.model');
-  return { series };
+  return { series: built.length };
 }
 
 function timeQuery(id: string, what: string, maxRuns: number, budgetMs: number, run: () => number): LatencyRow {
@@ -110,8 +135,8 @@ export function measureLatency(options: { nodes: number; days: number; workloads
     const buildSeconds = (nowMs() - began) / 1000;
     // A fresh open, as a collector after a restart: nothing cached but what SQLite reads.
     store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
-    const counts = store.database.prepare('SELECT (SELECT count(*) FROM rollup_hour) AS hours, (SELECT count(*) FROM rollup_day_peak) AS peaks')
-      .get() as { hours: number; peaks: number };
+    const counts = store.database.prepare(`SELECT (SELECT count(*) FROM rollup_hour) AS hours, (SELECT count(*) FROM rollup_hour_packed) AS days,
+      (SELECT count(*) FROM rollup_day_peak) AS peaks`).get() as { hours: number; days: number; peaks: number };
     const since = days * DAY_MS;
     const report = (q: ReportQuery) => () => queryReport(store, q).rows.length;
     const node = `node-${Math.floor(nodes / 2)}`;
@@ -128,7 +153,7 @@ export function measureLatency(options: { nodes: number; days: number; workloads
       timeQuery('node-top10-7d', 'report --since 7d --by node --limit 10', 100, 10_000, report({ since: 7 * DAY_MS, by: 'node', limit: 10 })),
     ];
     store.close();
-    return { nodes, days, series, hourRows: counts.hours, dayPeakRows: counts.peaks, fileBytes: statSync(join(dir, 'history.db')).size, buildSeconds, queries };
+    return { nodes, days, series, hourRows: counts.hours, packedDays: counts.days, dayPeakRows: counts.peaks, fileBytes: statSync(join(dir, 'history.db')).size, buildSeconds, queries };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

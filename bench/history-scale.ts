@@ -7,7 +7,8 @@
 //   npx tsx bench/history-scale.ts
 // and as section 4 of `npm run bench` (FSBENCH_HISTORY=0 skips it there).
 // Knobs: FSBENCH_HISTORY_DISK_NODES (default 10), FSBENCH_HISTORY_NODES (default 10000),
-// FSBENCH_HISTORY_DAYS (default 30), FSBENCH_HISTORY_INTERVALS (part b, default 12).
+// FSBENCH_HISTORY_DAYS (default 30), FSBENCH_HISTORY_INTERVALS (part b, default 12),
+// FSBENCH_HISTORY_PARTS (default abc: e.g. c runs part c alone and writes history-scale.c.json).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,10 +28,20 @@ const TARGETS = { bytesPerNodeDay: 50 * 1024, historyShare: 0.2, reportP99Ms: 20
 export interface HistoryScaleResults {
   when: string;
   machine: { nproc: number; cpu: string; node: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
-  disk: DiskResult;
-  ingest: IngestResult;
-  latency: LatencyResult;
+  /** Parts left out by FSBENCH_HISTORY_PARTS are absent. */
+  disk?: DiskResult;
+  ingest?: IngestResult;
+  latency?: LatencyResult;
   durationS: number;
+}
+
+const ALL_PARTS = 'abc';
+
+function parts(): string {
+  const text = process.env.FSBENCH_HISTORY_PARTS ?? '';
+  if (text === '') return ALL_PARTS;
+  if (![...text].every((p) => ALL_PARTS.includes(p))) throw new Error(`FSBENCH_HISTORY_PARTS=${text}: expected some of ${ALL_PARTS}`);
+  return [...ALL_PARTS].filter((p) => text.includes(p)).join('');
 }
 
 function envInt(name: string, fallback: number): number {
@@ -50,15 +61,20 @@ function pad(rows: string[][]): string[] {
 }
 
 export function historyReport(r: HistoryScaleResults): string {
+  const out = [`4. History at fleet scale (bench/history-scale.ts), load average ${r.machine.loadavgAtStart.join(' ')} at start, ${r.machine.loadavgAtEnd.join(' ')} at end`];
+  const sections = [r.disk && diskReport(r.disk), r.ingest && ingestReport(r.ingest), r.latency && latencyReport(r.latency)];
+  return [...out, ...sections.filter((s) => s !== undefined).map((s) => s.join('\n'))].join('\n');
+}
+
+function diskReport(d: DiskResult): string[] {
   const out: string[] = [];
-  const d = r.disk;
-  out.push(`4. History at fleet scale (bench/history-scale.ts), load average ${r.machine.loadavgAtStart.join(' ')} at start, ${r.machine.loadavgAtEnd.join(' ')} at end`);
   out.push(`a. Disk: ${d.nodes} nodes x ${d.seriesPerNode} series (+${d.clusterSeries} cluster-wide), ${d.days} days at ${d.intervalMs / 1000} s through recordSample/flush/seal ` +
     `(${d.samples} samples in ${d.seconds.toFixed(0)} s); bytes per node per day (dbstat):`);
   out.push(...pad([
     ['table', 'per node per day', 'what'],
     ['rollup_minute_packed', kb(d.perNodeDay.minutePacked), 'minutes of sealed hours, one blob per series and hour'],
-    ['rollup_hour', kb(d.perNodeDay.hour), 'hour rows'],
+    ['rollup_hour_packed', kb(d.perNodeDay.hourPacked), 'hours of sealed days, one blob per series and day'],
+    ['rollup_hour', kb(d.perNodeDay.hour), `hour rows of the open day (shown spread over ${d.days} days)`],
     ['rollup_day_peak (+index)', kb(d.perNodeDay.dayPeak), 'top-N ranking index'],
     ['rollup_minute_frame + rollup_minute', kb(d.perNodeDay.minuteRows), `the open hour's frames and late rows (a fixed ~1 h, shown spread over ${d.days} days)`],
     ['all tables', kb(d.perNodeDay.total), `its ${d.seriesPerNode} series + 1/${d.nodes} of the cluster's ${d.clusterSeries}`],
@@ -67,8 +83,11 @@ export function historyReport(r: HistoryScaleResults): string {
   ]));
   out.push(`   file ${kb(d.fileBytes / d.nodes / d.days)} per node per day; after pruning at day ${d.days} with default retention: ${kb(d.afterPrune.perNode)} per node; ` +
     `steady state (14 d of minutes, 730 d of hours): ${(d.steadyPerNode / 2 ** 20).toFixed(2)} MiB per node`);
-  const i = r.ingest;
-  out.push('');
+  return out;
+}
+
+function ingestReport(i: IngestResult): string[] {
+  const out = [''];
   const mean = (t: { runs: number[] }): number => t.runs.reduce((x, y) => x + y, 0) / t.runs.length;
   out.push(`b. Ingest, ${i.nodes} nodes (${i.snapshotBytes} B snapshots), ${i.intervals} intervals interleaved, mean ms per interval (all nodes):`);
   out.push(...pad([
@@ -80,15 +99,19 @@ export function historyReport(r: HistoryScaleResults): string {
   ]));
   out.push(`   the history collector's own ingest: mean ${ms(mean(i.onParts.ingest))} ms (same work as off, measured alongside)`);
   out.push(`   history costs ${(i.historyShare * 100).toFixed(0)}% of ingest time (target <= ${TARGETS.historyShare * 100}%: ${verdict(i.historyShare <= TARGETS.historyShare)})`);
-  const l = r.latency;
-  out.push('');
-  out.push(`c. Report latency: ${l.nodes} nodes x ${l.days} days, ${l.series} series, ${l.hourRows} hour rows, ${l.dayPeakRows} day peaks, ` +
+  return out;
+}
+
+function latencyReport(l: LatencyResult): string[] {
+  const out = [''];
+  out.push(`c. Report latency: ${l.nodes} nodes x ${l.days} days, ${l.series} series, ${l.packedDays} packed days, ${l.hourRows} hour rows, ` +
+    `${l.dayPeakRows} day peaks, ` +
     `file ${(l.fileBytes / 2 ** 20).toFixed(0)} MiB (bulk-built in ${l.buildSeconds.toFixed(0)} s)`);
   out.push(...pad([
     ['query', 'runs', 'p50 ms', 'p99 ms', 'rows', `p99 <= ${TARGETS.reportP99Ms} ms`],
     ...l.queries.map((q) => [q.what, String(q.runs), ms(q.p50), ms(q.p99), String(q.rows), verdict(q.p99 <= TARGETS.reportP99Ms)]),
   ]));
-  return out.join('\n');
+  return out;
 }
 
 export function runHistoryScale(progress: (text: string) => void): HistoryScaleResults {
@@ -96,12 +119,22 @@ export function runHistoryScale(progress: (text: string) => void): HistoryScaleR
   const loadavgAtStart = os.loadavg().map((v) => round(v));
   const days = envInt('FSBENCH_HISTORY_DAYS', 30);
   const nodes = envInt('FSBENCH_HISTORY_NODES', 10_000);
-  progress(`history 3a: disk, ${envInt('FSBENCH_HISTORY_DISK_NODES', 10)} nodes x ${days} days`);
-  const disk = measureDisk({ nodes: envInt('FSBENCH_HISTORY_DISK_NODES', 10), days, intervalMs: 10_000, progress });
-  progress(`history 3b: ingest, ${nodes} nodes`);
-  const ingest = measureIngest({ nodes, intervals: envInt('FSBENCH_HISTORY_INTERVALS', 12), progress });
-  progress(`history 3c: report latency, ${nodes} nodes x ${days} days`);
-  const latency = measureLatency({ nodes, days, workloads: 300, progress });
+  const run = parts();
+  let disk: DiskResult | undefined;
+  let ingest: IngestResult | undefined;
+  let latency: LatencyResult | undefined;
+  if (run.includes('a')) {
+    progress(`history 3a: disk, ${envInt('FSBENCH_HISTORY_DISK_NODES', 10)} nodes x ${days} days`);
+    disk = measureDisk({ nodes: envInt('FSBENCH_HISTORY_DISK_NODES', 10), days, intervalMs: 10_000, progress });
+  }
+  if (run.includes('b')) {
+    progress(`history 3b: ingest, ${nodes} nodes`);
+    ingest = measureIngest({ nodes, intervals: envInt('FSBENCH_HISTORY_INTERVALS', 12), progress });
+  }
+  if (run.includes('c')) {
+    progress(`history 3c: report latency, ${nodes} nodes x ${days} days`);
+    latency = measureLatency({ nodes, days, workloads: 300, progress });
+  }
   return {
     when: new Date().toISOString(),
     machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtStart, loadavgAtEnd: os.loadavg().map((v) => round(v)) },
@@ -110,9 +143,13 @@ export function runHistoryScale(progress: (text: string) => void): HistoryScaleR
   };
 }
 
-/** Write the results beside the main bench's (timing runs left out of the table, kept in the JSON). */
+/**
+ * Write the results beside the main bench's (timing runs left out of the table, kept in the
+ * JSON); a run of some parts only goes to its own file, so it never replaces a full run's.
+ */
 export function writeHistoryResults(results: HistoryScaleResults, text: string): string {
-  const out = join(ROOT, 'bench', 'results', 'history-scale.json');
+  const run = parts();
+  const out = join(ROOT, 'bench', 'results', run === ALL_PARTS ? 'history-scale.json' : `history-scale.${run}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ ...results, table: text.split('\n') }, null, 2)}\n`);
   return out;

@@ -117,6 +117,18 @@ export class ByteReader {
   }
 
   bits(width: number): number {
+    // Fewer than 8 bits wait between calls, so up to 24 bits fit 32-bit integer ops (the
+    // common case: the reader decodes every blob of a report's range).
+    if (width <= 24) {
+      while (this.accBits < width) {
+        this.acc |= this.byte() << this.accBits;
+        this.accBits += 8;
+      }
+      const v = this.acc & ((1 << width) - 1);
+      this.acc >>>= width;
+      this.accBits -= width;
+      return v;
+    }
     let v = 0;
     let scale = 1;
     while (width > 0) {

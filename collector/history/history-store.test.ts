@@ -76,6 +76,10 @@ function expectedRollups(samples: Array<[number, number]>, bucketMs: number): Ar
   return [...out.values()];
 }
 
+function tableRows(store: HistoryStore, table: string): number {
+  return (store.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
 const strip = (r: StoredRow): Omit<StoredRow, 'node' | 'port' | 'state'> =>
   ({ bucket: r.bucket, min: r.min, max: r.max, sum: r.sum, count: r.count, last: r.last });
 
@@ -216,6 +220,71 @@ describe('HistoryStore persistence and retention', () => {
     restarted.close();
   });
 
+  it('packs finished days\' hours into day blobs, exactly, and merges a late hour into a sealed day', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock);
+    const a: Array<[number, number]> = [];
+    for (let i = 0; i < 2 * 144 + 20; i++) { // 2 days 3 h 20 min every 10 min, a non-trivial pattern
+      const t = T0 + i * 10 * MIN;
+      const v = (i * 37) % 101 + (i % 50 === 0 ? 5000 : 0);
+      a.push([t, v]);
+      store.recordSample(t, [point('a', v)]);
+    }
+    store.flush();
+    const before = rows(store, 'hour');
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(a, HOUR));
+    // Day 1 ended 2 h 1 min ago (past the grace), day 2 is open: two days of a and the cluster sealed.
+    clock.now = T0 + 2 * DAY + 2 * HOUR + MIN;
+    while (store.seal() > 0);
+    expect(tableRows(store, 'rollup_hour_packed')).toBe(2 * 2);
+    expect(tableRows(store, 'rollup_hour')).toBe(2 * 1); // hour 48 of day 2; 49-51 are still open, in memory
+    expect(rows(store, 'hour')).toEqual(before);
+
+    // A late sample for a sealed day: read merged at once, packed into the day's blob by the next
+    // seal. Written last, it is its hour's last, as with any upsert.
+    store.recordSample(T0 + 5 * HOUR + 1_000, [point('a', 9000)]);
+    store.flush();
+    const late: Array<[number, number]> = [...a.slice(0, 36), [T0 + 5 * HOUR + 1_000, 9000], ...a.slice(36)];
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(late, HOUR));
+    expect(tableRows(store, 'rollup_hour')).toBe(2 * 1 + 2);
+    while (store.seal() > 0);
+    expect(tableRows(store, 'rollup_hour')).toBe(2 * 1);
+    expect(tableRows(store, 'rollup_hour_packed')).toBe(2 * 2);
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual(expectedRollups(late, HOUR));
+  });
+
+  it('upgrades a schema-2 database in place and keeps its data', () => {
+    const dir = tempDir();
+    const clock = { now: T0 };
+    const first = openStore(clock, { dir });
+    first.recordSample(T0, [point('a', 5)]);
+    first.recordSample(T0 + HOUR, [point('a', 9)]);
+    first.close();
+    // Schema 2 is schema 3 without rollup_hour_packed.
+    const old = new Database(join(dir, 'history.db'));
+    old.exec('DROP TABLE rollup_hour_packed');
+    old.pragma('user_version = 2');
+    old.close();
+
+    clock.now = T0 + DAY + 3 * HOUR;
+    const upgraded = openStore(clock, { dir });
+    expect(upgraded.database.pragma('user_version', { simple: true })).toBe(3);
+    const hours = [{ bucket: T0 / HOUR, min: 5, max: 5, sum: 5, count: 1, last: 5 }, { bucket: T0 / HOUR + 1, min: 9, max: 9, sum: 9, count: 1, last: 9 }];
+    expect(rows(upgraded, 'hour', 'a').map(strip)).toEqual(hours);
+    // Its hour rows are sealed into days like any others.
+    while (upgraded.seal() > 0);
+    expect(tableRows(upgraded, 'rollup_hour')).toBe(0);
+    expect(rows(upgraded, 'hour', 'a').map(strip)).toEqual(hours);
+  });
+
+  it('refuses a database from a newer fleetstat', () => {
+    const dir = tempDir();
+    const newer = new Database(join(dir, 'history.db'));
+    newer.pragma('user_version = 4');
+    newer.close();
+    expect(() => HistoryStore.open({ dir })).toThrow(/schema 4, newer than this fleetstat's \(3\)/);
+  });
+
   it('refuses a database in the pre-release layout with a clear message', () => {
     const dir = tempDir();
     const old = new Database(join(dir, 'history.db'));
@@ -259,9 +328,9 @@ describe('HistoryStore persistence and retention', () => {
     expect(store.prune()).toEqual({ minuteRows: 2 * 3, hourRows: 0, series: 0 });
     expect(rows(store, 'minute', 'a').map((r) => r.bucket)).toEqual([cutoffMinute / MIN, cutoffMinute / MIN + 1]);
     expect(rows(store, 'hour', 'old')).toHaveLength(1);
-    // Three days after T0's hour ended, that hour goes, and "old" with it (it has no rows left);
-    // the minute retention has by then passed a's last two minutes.
-    clock.now = T0 + HOUR + 3 * DAY;
+    // Once all of day 0 is past the hour retention, its packed day goes, T0's hour with it, and
+    // "old" (it has nothing left); the minute retention has by then passed a's last two minutes.
+    clock.now = T0 + 4 * DAY;
     expect(store.prune()).toEqual({ minuteRows: 2 * 2, hourRows: 2 * 1, series: 1 });
     expect(rows(store, 'hour', 'old')).toEqual([]);
     expect(rows(store, 'minute', 'a')).toEqual([]);
@@ -271,6 +340,31 @@ describe('HistoryStore persistence and retention', () => {
     store.recordSample(clock.now, [point('old', 2)]);
     store.flush();
     expect(rows(store, 'minute', 'old').map((r) => r.last)).toEqual([2]);
+  });
+
+  it('removes a packed day once all its hours are past retention, and the series with its last', () => {
+    const clock = { now: T0 };
+    const store = openStore(clock, { retention: { minutes: 1 * DAY, hours: 3 * DAY } });
+    for (let t = T0; t < T0 + 2 * DAY; t += 30 * MIN) store.recordSample(t, [point('a', 1)]);
+    store.flush();
+    clock.now = T0 + 2 * DAY + 3 * HOUR;
+    while (store.seal() > 0);
+    expect(tableRows(store, 'rollup_hour')).toBe(0);
+    expect(tableRows(store, 'rollup_hour_packed')).toBe(2 * 2);
+
+    // Hour 23 of day 0 is still inside the hour retention: the whole day stays. Every minute goes.
+    clock.now = T0 + 3 * DAY + 23 * HOUR + 30 * MIN;
+    expect(store.prune()).toEqual({ minuteRows: 2 * 96, hourRows: 0, series: 0 });
+    expect(rows(store, 'hour', 'a')).toHaveLength(48);
+    // Day 0's last hour is past it: its 24 hours go, for a and the cluster.
+    clock.now = T0 + 4 * DAY + 30 * MIN;
+    expect(store.prune()).toEqual({ minuteRows: 0, hourRows: 2 * 24, series: 0 });
+    expect(rows(store, 'hour', 'a').map((r) => r.bucket)).toEqual(Array.from({ length: 24 }, (_, h) => T0 / HOUR + 24 + h));
+    // Day 1 too, and with it a's and the cluster's last hour: both series go.
+    clock.now = T0 + 5 * DAY;
+    expect(store.prune()).toEqual({ minuteRows: 0, hourRows: 2 * 24, series: 2 });
+    expect(tableRows(store, 'rollup_hour_packed')).toBe(0);
+    expect(tableRows(store, 'series')).toBe(0);
   });
 });
 

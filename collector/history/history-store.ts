@@ -7,8 +7,10 @@
 // every `flushEveryMs` one transaction writes what the journals gained as one frame row for all
 // series (journal-frame.ts), so a restart loses at most one flush. Once an hour is over, its
 // journals become packed minute blobs and hour rows, a slice of series per timer tick
-// (journal-sealer.ts); queries read the open hours from memory and the rest from the tables.
-// Samples for an hour already sealed are written as rows and merged by readers. After start-up
+// (journal-sealer.ts), and once a day is over its hour rows are packed into day blobs
+// (row-sealer.ts); queries read the open hours from memory and the rest from the tables.
+// Samples for an hour already sealed are written as rows, merged by readers and packed by the
+// row sealer too. After start-up
 // nothing here throws on bad input or a failing disk: it counts, logs at most once a minute,
 // and retries on the next flush.
 
@@ -23,13 +25,14 @@ import { FrameWriter } from './journal-frame.js';
 import { recoverJournals } from './journal-recovery.js';
 import { JournalSealer } from './journal-sealer.js';
 import type { MinuteJournal } from './minute-journal.js';
-import { MinuteSealer } from './minute-sealer.js';
 import { appendLate, closeCell, foldSample } from './open-minutes.js';
 import { PendingRollups } from './pending-rollups.js';
 import type { PruneResult, Retention } from './retention.js';
 import { RetentionPruner } from './retention.js';
-import { bucketOf } from './rollup.js';
+import { PACKED_GROUPS } from './packed-groups.js';
+import { BUCKET_MS, bucketOf } from './rollup.js';
 import { RollupWriter } from './rollup-writer.js';
+import { RowSealer } from './row-sealer.js';
 import { migrate } from './schema.js';
 import type { PointRejectReason, SamplePoint } from './series-key.js';
 import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
@@ -39,14 +42,18 @@ import { ThrottledWarning } from './throttled-warning.js';
 
 export type { HistoryStoreOptions } from './history-options.js';
 
-// A seal call moves a bounded slice (~0.1 s): 4,096 series' open hour from memory, or about
-// 60,000 minute rows of late samples. At 80,000 series and a 5 s timer an hour is sealed in
-// under 2 minutes.
+// A seal call moves a bounded slice (~0.1 s): 4,096 series' open hour from memory, then up to
+// about 60,000 rows (late minutes, or two to three slices of a finished day's hours: 24 rows a
+// series). At 80,000 series and a 5 s timer an hour is sealed in under 2 minutes, a day in
+// under 3.
 const SEAL_SERIES_PER_CALL = 4096;
 const SEAL_ROWS_PER_CALL = 60_000;
 const SEAL_SLICES_PER_CALL = 8;
 /** An hour is sealed this long after it ended: samples recorded a little late still fold in memory. */
 const SEAL_GRACE_MS = 2 * 60_000;
+// A day's last hour row is written when that hour is sealed, minutes after midnight; 2 h leaves
+// room for a slow seal, and a later row is merged into the day's blob anyway.
+const DAY_SEAL_GRACE_MS = 2 * BUCKET_MS.hour;
 
 /** One node's or pod's live counts by the collector's numeric connection key (recordCounts). */
 export interface CountGroup {
@@ -107,7 +114,8 @@ export class HistoryStore {
   private readonly writer: RollupWriter;
   private readonly pruner: RetentionPruner;
   private readonly journalSealer: JournalSealer;
-  private readonly rowSealer: MinuteSealer;
+  /** Late minute rows, then finished days' hour rows. */
+  private readonly rowSealers: RowSealer[];
   private readonly registry: SeriesRegistry;
   private readonly insertFrame: Database.Statement;
   /** Numbers record calls, so a handle can tell whether this call already touched it. */
@@ -163,7 +171,7 @@ export class HistoryStore {
     this.pruner = new RetentionPruner(db);
     this.registry = new SeriesRegistry(settings.zeroFillMs);
     this.journalSealer = new JournalSealer(db, this.writer, this.registry, SEAL_GRACE_MS);
-    this.rowSealer = new MinuteSealer(db, SEAL_GRACE_MS);
+    this.rowSealers = [new RowSealer(db, PACKED_GROUPS.minute, SEAL_GRACE_MS), new RowSealer(db, PACKED_GROUPS.hour, DAY_SEAL_GRACE_MS)];
     this.insertFrame = db.prepare('INSERT INTO rollup_minute_frame (last_hour, body) VALUES (?, ?)');
     this.warning = new ThrottledWarning(logger, 60_000);
     // The open hours as the last run left them; series non-zero just before it still get their 0.
@@ -246,22 +254,25 @@ export class HistoryStore {
   }
 
   /**
-   * Seal a bounded slice of the oldest finished open hour (memory to packed blobs and hour rows)
-   * and of late minute rows, in one transaction. Returns minute cells sealed.
+   * Seal, in one transaction, a bounded slice of the oldest finished open hour (memory to packed
+   * blobs and hour rows), then of rows (late minutes into hour blobs, finished days' hours into
+   * day blobs). Returns cells sealed.
    */
   seal(nowMs = this.now()): number {
     if (this.closed) return 0;
     try {
       const moved = this.db.transaction(() => {
-        let cells = this.journalSealer.sealSlice(nowMs, SEAL_SERIES_PER_CALL) ?? 0;
+        const cells = this.journalSealer.sealSlice(nowMs, SEAL_SERIES_PER_CALL) ?? 0;
         let rows = 0;
-        for (let slice = 0; slice < SEAL_SLICES_PER_CALL && rows < SEAL_ROWS_PER_CALL; slice++) {
-          const n = this.rowSealer.sealSlice(nowMs);
-          if (n === undefined) break;
-          rows += n;
+        let slices = 0;
+        for (const sealer of this.rowSealers) {
+          for (; slices < SEAL_SLICES_PER_CALL && rows < SEAL_ROWS_PER_CALL; slices++) {
+            const n = sealer.sealSlice(nowMs);
+            if (n === undefined) break;
+            rows += n;
+          }
         }
-        cells += rows;
-        return cells;
+        return cells + rows;
       })();
       this.journalSealer.committed();
       if (moved > 0) this.stats.transactions++;
@@ -269,7 +280,7 @@ export class HistoryStore {
       return moved;
     } catch (error) {
       this.journalSealer.rolledBack();
-      this.rowSealer.reset();
+      for (const sealer of this.rowSealers) sealer.reset();
       this.writer.forgetSeriesIds();
       this.stats.sealErrors++;
       this.warning.warn('history seal failed; the hour stays open until the next try', error, this.now());

@@ -8,7 +8,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { hasOpenData } from './series-registry.js';
 import type { SeriesHandle, SeriesRegistry } from './series-registry.js';
 import { closeCell } from './open-minutes.js';
-import type { MinuteCell } from './packed-minutes.js';
+import type { PackedCell } from './packed-minutes.js';
 import { decodeMinutes, encodeMinutes, mergeMinutes } from './packed-minutes.js';
 import { BUCKET_MS } from './rollup.js';
 import type { RollupWriter } from './rollup-writer.js';
@@ -111,12 +111,12 @@ export class JournalSealer {
     return true;
   }
 
-  private writeHour(handle: SeriesHandle, hour: number, minutes: MinuteCell[]): void {
+  private writeHour(handle: SeriesHandle, hour: number, minutes: PackedCell[]): void {
     const seriesId = this.writer.seriesRowId(handle);
     if (this.insertPacked.run(hour, seriesId, minutes.length, encodeMinutes(minutes)).changes === 0) {
       // A blob is already there when minute rows of the hour were sealed (late samples): merge.
       const sealed = this.selectPacked.get(hour, seriesId) as { cells: Buffer };
-      const merged = mergeMinutes(decodeMinutes(sealed.cells), minutes);
+      const merged = mergeMinutes(decodeMinutes(sealed.cells, MINUTES_PER_HOUR), minutes);
       this.replacePacked.run(hour, seriesId, merged.length, encodeMinutes(merged));
     }
     const cell = { min: Infinity, max: -Infinity, sum: 0, count: 0, last: 0, lastAtMs: 0 };

@@ -11,7 +11,7 @@
 
 import { ByteReader } from './byte-stream.js';
 import { BlockBytes } from './journal-blocks.js';
-import type { MinuteCell } from './packed-minutes.js';
+import type { PackedCell } from './packed-minutes.js';
 import { mergeCell } from './packed-minutes.js';
 
 const MAX_INT = 2 ** 48;
@@ -51,7 +51,7 @@ export class MinuteJournal {
 
   /** Append cells read back from a frame (recovery); throws RangeError on malformed bytes. */
   appendEncoded(bytes: Uint8Array): void {
-    for (const c of readCells(bytes)) this.append(c.minute, c.min, c.max, c.sum, c.count, c.last);
+    for (const c of readCells(bytes)) this.append(c.slot, c.min, c.max, c.sum, c.count, c.last);
   }
 
   get length(): number {
@@ -64,30 +64,30 @@ export class MinuteJournal {
   }
 
   /** The journal's minutes, one cell each, ascending (slots 0..59, as encodeMinutes takes them). */
-  minutes(): MinuteCell[] {
-    const slots: Array<MinuteCell | undefined> = new Array<MinuteCell | undefined>(MINUTES);
+  minutes(): PackedCell[] {
+    const slots: Array<PackedCell | undefined> = new Array<PackedCell | undefined>(MINUTES);
     for (const c of readCells(this.bytes.copy())) {
-      const into = slots[c.minute];
-      slots[c.minute] = into ? mergeCell(into, c) : c;
+      const into = slots[c.slot];
+      slots[c.slot] = into ? mergeCell(into, c) : c;
     }
-    return slots.filter((c): c is MinuteCell => c !== undefined);
+    return slots.filter((c): c is PackedCell => c !== undefined);
   }
 }
 
-function* readCells(bytes: Uint8Array): Generator<MinuteCell> {
+function* readCells(bytes: Uint8Array): Generator<PackedCell> {
   const r = new ByteReader(bytes);
   while (!r.atEnd) {
     const head = r.varint();
-    const minute = Math.floor(head / 2);
-    if (minute >= MINUTES) throw new RangeError('minute journal: bad minute');
+    const slot = Math.floor(head / 2);
+    if (slot >= MINUTES) throw new RangeError('minute journal: bad minute');
     if (head % 2 === 1) {
-      yield { minute, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() };
+      yield { slot, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() };
       continue;
     }
     const min = r.varint();
     const max = min + r.varint();
     const last = min + r.varint();
     const count = r.varint();
-    yield { minute, min, max, sum: count * min + r.varint(), count, last };
+    yield { slot, min, max, sum: count * min + r.varint(), count, last };
   }
 }

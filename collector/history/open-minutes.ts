@@ -4,7 +4,7 @@
 // holds. Pure, no I/O.
 
 import { MinuteJournal } from './minute-journal.js';
-import type { MinuteCell } from './packed-minutes.js';
+import type { PackedCell } from './packed-minutes.js';
 import { mergeCell } from './packed-minutes.js';
 import { BUCKET_MS } from './rollup.js';
 import type { SeriesHandle } from './series-registry.js';
@@ -67,22 +67,22 @@ export function journalOf(h: SeriesHandle, hour: number): MinuteJournal {
   return journal;
 }
 
-/** The handle's open minutes in [fromMinute, toMinute], absolute minute numbers, ascending. */
-export function openMinuteCells(h: SeriesHandle, fromMinute: number, toMinute: number): MinuteCell[] {
-  const out: MinuteCell[] = [];
+/** The handle's open minutes in [fromMinute, toMinute], absolute minute numbers in `slot`, ascending. */
+export function openMinuteCells(h: SeriesHandle, fromMinute: number, toMinute: number): PackedCell[] {
+  const out: PackedCell[] = [];
   for (const journal of h.journals) {
     const first = journal.hour * MINUTES_PER_HOUR;
     if (first > toMinute || first + MINUTES_PER_HOUR <= fromMinute) continue;
     for (const c of journal.minutes()) {
-      const minute = first + c.minute;
-      if (minute >= fromMinute && minute <= toMinute) out.push({ ...c, minute });
+      c.slot += first;
+      if (c.slot >= fromMinute && c.slot <= toMinute) out.push(c);
     }
   }
   if (h.cellCount > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute) {
-    const cell = { minute: h.cellMinute, min: h.cellMin, max: h.cellMax, sum: h.cellSum, count: h.cellCount, last: h.cellLast };
+    const cell = { slot: h.cellMinute, min: h.cellMin, max: h.cellMax, sum: h.cellSum, count: h.cellCount, last: h.cellLast };
     const tail = out.at(-1);
-    // A late sample may have journaled the current minute too; the open cell is the later.
-    if (tail?.minute === cell.minute) out[out.length - 1] = mergeCell(tail, cell);
+    // A restart within the minute journaled it too; the open cell is the later.
+    if (tail?.slot === cell.slot) out[out.length - 1] = mergeCell(tail, cell);
     else out.push(cell);
   }
   return out;

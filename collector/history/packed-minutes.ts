@@ -1,24 +1,25 @@
-// One hour of one series' minute cells packed into a blob: the sealed form of the minute rollups
-// (about 2 to 6 bytes a minute instead of a ~24-byte row). Exact: decode(encode(cells)) gives
-// back every field. Pure, no I/O.
+// A group of one series' rollup cells packed into a blob: the sealed form of the rollup rows (an
+// hour's 60 minutes, or a day's 24 hours; about 2 to 6 bytes a cell instead of a ~24-byte row).
+// Cells are numbered by slot within their group. Exact: decode(encode(cells)) gives back every
+// field. Pure, no I/O.
 //
 // Layout (little-endian bit order):
-//   byte 0: bit 0 set = which minutes are present is an 8-byte bitmap, else a run (first, n);
+//   byte 0: bit 0 set = which slots are present is an 8-byte bitmap, else a run (first, n);
 //           bit 1 set = float mode (every field a float64), else integer mode.
-//   run: u8 first minute (0..59), u8 count | bitmap: 8 bytes, bit k = minute k present.
+//   run: u8 first slot (0..59), u8 count | bitmap: 8 bytes, bit k = slot k present.
 //   integer mode: varint min of the first cell, then five streams, each a varint reference (its
 //   smallest value) and a u8 bit width, then every cell's (value - reference) in that width:
 //     count, zigzag(min - previous min), max - min, last - min, sum - count * min.
-//   A series' counts barely move from minute to minute, so the five numbers need few bits; a
-//   stream that never changes (count, nearly always the samples per minute) needs none.
+//   A series' counts barely move from cell to cell, so the five numbers need few bits; a stream
+//   that never changes (count, nearly always the samples per cell) needs none.
 // Integer mode holds whole numbers up to 2^48 (connection counts and their sums); anything else
-// (a fraction, a huge value) makes the whole hour float mode.
+// (a fraction, a huge value) makes the whole group float mode.
 
 import { ByteReader, ByteWriter } from './byte-stream.js';
 
-export interface MinuteCell {
-  /** Minute within the hour, 0..59. */
-  minute: number;
+export interface PackedCell {
+  /** Slot within the group: minute of the hour (0..59) or hour of the day (0..23). */
+  slot: number;
   min: number;
   max: number;
   sum: number;
@@ -29,7 +30,6 @@ export interface MinuteCell {
 const FORMAT_BITMAP = 1;
 const FORMAT_FLOAT = 2;
 const MAX_INT = 2 ** 48;
-const MINUTES = 60;
 
 const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
@@ -47,9 +47,9 @@ function bitsFor(v: number): number {
 const STREAMS = 5;
 
 /** The five integer streams of the cells (see the layout above). */
-function streams(cells: readonly MinuteCell[]): number[][] {
+function streams(cells: readonly PackedCell[]): number[][] {
   const out: number[][] = [[], [], [], [], []];
-  let previousMin = (cells[0] as MinuteCell).min;
+  let previousMin = (cells[0] as PackedCell).min;
   for (const c of cells) {
     (out[0] as number[]).push(c.count);
     (out[1] as number[]).push(zigzag(c.min - previousMin));
@@ -61,12 +61,12 @@ function streams(cells: readonly MinuteCell[]): number[][] {
   return out;
 }
 
-/** Encode cells of distinct minutes in ascending minute order (at least one). */
-export function encodeMinutes(cells: readonly MinuteCell[]): Buffer {
-  if (cells.length === 0) throw new RangeError('packed minutes: no cells');
+/** Encode cells of distinct slots (0..59) in ascending slot order (at least one). */
+export function encodeMinutes(cells: readonly PackedCell[]): Buffer {
+  if (cells.length === 0) throw new RangeError('packed cells: no cells');
   const w = new ByteWriter();
-  const first = (cells[0] as MinuteCell).minute;
-  const run = (cells.at(-1) as MinuteCell).minute - first + 1 === cells.length;
+  const first = (cells[0] as PackedCell).slot;
+  const run = (cells.at(-1) as PackedCell).slot - first + 1 === cells.length;
   const integer = cells.every((c) => isSmallInt(c.min) && isSmallInt(c.max) && isSmallInt(c.sum) && isSmallInt(c.last) &&
     isSmallInt(c.count) && c.min <= c.last && c.last <= c.max && c.count * c.min <= c.sum);
   w.byte((run ? 0 : FORMAT_BITMAP) | (integer ? 0 : FORMAT_FLOAT));
@@ -75,14 +75,14 @@ export function encodeMinutes(cells: readonly MinuteCell[]): Buffer {
     w.byte(cells.length);
   } else {
     const bitmap = new Uint8Array(8);
-    for (const c of cells) bitmap[c.minute >> 3] = (bitmap[c.minute >> 3] as number) | (1 << (c.minute & 7));
+    for (const c of cells) bitmap[c.slot >> 3] = (bitmap[c.slot >> 3] as number) | (1 << (c.slot & 7));
     for (const b of bitmap) w.byte(b);
   }
   if (!integer) {
     for (const c of cells) for (const v of [c.min, c.max, c.sum, c.count, c.last]) w.float(v);
     return w.finish();
   }
-  w.varint((cells[0] as MinuteCell).min);
+  w.varint((cells[0] as PackedCell).min);
   const values = streams(cells);
   const layout = values.map((stream) => {
     let lo = Infinity;
@@ -105,59 +105,59 @@ export function encodeMinutes(cells: readonly MinuteCell[]): Buffer {
   return w.finish();
 }
 
-/** Decode a blob from encodeMinutes. Throws RangeError on a malformed blob. */
-export function decodeMinutes(blob: Uint8Array): MinuteCell[] {
+/** Decode a blob from encodeMinutes of a group of `slots` slots. Throws RangeError on a malformed blob. */
+export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
   const r = new ByteReader(blob);
   const format = r.byte();
-  const minutes: number[] = [];
+  const present: number[] = [];
   if (format & FORMAT_BITMAP) {
     for (let i = 0; i < 8; i++) {
       const b = r.byte();
-      for (let k = 0; k < 8; k++) if (b & (1 << k)) minutes.push(i * 8 + k);
+      for (let k = 0; k < 8; k++) if (b & (1 << k)) present.push(i * 8 + k);
     }
   } else {
     const first = r.byte();
     const n = r.byte();
-    for (let k = 0; k < n; k++) minutes.push(first + k);
+    for (let k = 0; k < n; k++) present.push(first + k);
   }
-  if (minutes.length === 0 || (minutes.at(-1) as number) >= MINUTES) throw new RangeError('packed minutes: bad minute set');
+  if (present.length === 0 || (present.at(-1) as number) >= slots) throw new RangeError('packed cells: bad slot set');
   if (format & FORMAT_FLOAT) {
-    return minutes.map((minute) => ({ minute, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() }));
+    return present.map((slot) => ({ slot, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() }));
   }
   let previousMin = r.varint();
   const layout: Array<{ ref: number; width: number }> = [];
   for (let s = 0; s < STREAMS; s++) layout.push({ ref: r.varint(), width: r.byte() });
-  const values: number[][] = layout.map(({ ref, width }) => minutes.map(() => (width === 0 ? ref : NaN)));
+  const values: number[][] = layout.map(({ ref, width }) => present.map(() => (width === 0 ? ref : NaN)));
   for (let s = 0; s < STREAMS; s++) {
     const { ref, width } = layout[s] as { ref: number; width: number };
     if (width === 0) continue;
     const stream = values[s] as number[];
-    for (let i = 0; i < minutes.length; i++) stream[i] = ref + r.bits(width);
+    for (let i = 0; i < present.length; i++) stream[i] = ref + r.bits(width);
   }
   const [counts, minDeltas, ranges, lasts, sums] = values as [number[], number[], number[], number[], number[]];
-  return minutes.map((minute, i) => {
+  return present.map((slot, i) => {
     const min = previousMin + unzigzag(minDeltas[i] as number);
     previousMin = min;
     const count = counts[i] as number;
-    return { minute, min, max: min + (ranges[i] as number), sum: count * min + (sums[i] as number), count, last: min + (lasts[i] as number) };
+    return { slot, min, max: min + (ranges[i] as number), sum: count * min + (sums[i] as number), count, last: min + (lasts[i] as number) };
   });
 }
 
 /**
- * Merge `later` into `earlier` by minute (both ascending): min of mins, max of maxes, sums and
+ * Merge `later` into `earlier` by slot (both ascending): min of mins, max of maxes, sums and
  * counts added, `later`'s last (it was written after). Returns a new ascending array.
  */
-export function mergeMinutes(earlier: readonly MinuteCell[], later: readonly MinuteCell[]): MinuteCell[] {
-  const out: MinuteCell[] = [];
+export function mergeMinutes(earlier: readonly PackedCell[], later: readonly PackedCell[]): PackedCell[] {
+  const out: PackedCell[] = [];
   let i = 0;
   let j = 0;
   while (i < earlier.length || j < later.length) {
     const a = earlier[i];
     const b = later[j];
-    if (b === undefined || (a !== undefined && a.minute < b.minute)) {
-      out.push({ ...(a as MinuteCell) });
+    if (b === undefined || (a !== undefined && a.slot < b.slot)) {
+      out.push({ ...(a as PackedCell) });
       i++;
-    } else if (a === undefined || b.minute < a.minute) {
+    } else if (a === undefined || b.slot < a.slot) {
       out.push({ ...b });
       j++;
     } else {
@@ -169,7 +169,7 @@ export function mergeMinutes(earlier: readonly MinuteCell[], later: readonly Min
   return out;
 }
 
-/** One cell of `a`'s minute holding both: `b` is the later (its last wins). */
-export function mergeCell(a: MinuteCell, b: MinuteCell): MinuteCell {
-  return { minute: a.minute, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last };
+/** One cell of `a`'s slot holding both: `b` is the later (its last wins). */
+export function mergeCell(a: PackedCell, b: PackedCell): PackedCell {
+  return { slot: a.slot, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last };
 }

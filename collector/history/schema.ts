@@ -3,15 +3,18 @@
 // - rollup tables are WITHOUT ROWID with primary key (bucket, series_id): a flush writes one
 //   bucket for every series, and those rows sit together, so a flush dirties a few hundred pages
 //   however many series there are (keyed by series first, each series' newest row sits on its
-//   own page: one dirty page per series per flush). Reading one series seeks once per bucket;
-//   the readers generate the buckets of a range (rollup-reader.ts);
+//   own page: one dirty page per series per flush). Reading one series seeks once per bucket
+//   (or packed group); the readers generate the buckets of a range (rollup-reader.ts);
 // - the minutes of hours not sealed yet are in memory; rollup_minute_frame holds what each flush
 //   added to them (one row for all series, journal-frame.ts) until the hour is sealed, only to
 //   rebuild them after a restart;
 // - a finished hour's minutes are one packed blob per series in rollup_minute_packed
 //   (packed-minutes.ts, journal-sealer.ts), about 2 to 6 bytes a minute instead of a ~24-byte
 //   row; rollup_minute holds only samples that arrived after their hour was sealed, until the
-//   next seal packs them too (minute-sealer.ts);
+//   next seal packs them too (row-sealer.ts);
+// - recent hours are rows in rollup_hour, and once a day is over (plus 2 hours) its hours move
+//   into one blob per series in rollup_hour_packed: a 30-day read is ~30 seeks per series
+//   instead of 720;
 // - rollup_day_peak is a ranking index (largest sample per series per day, by report kind): a
 //   report's top N by peak reads it instead of every series' steps (top-by-peak.ts);
 // - series.last_hour (newest hour with data) lets retention drop series whose rows are all gone
@@ -20,8 +23,8 @@
 // - values have INTEGER affinity: counts are whole numbers, stored in 0 to 3 bytes instead of an
 //   8-byte REAL (a fractional value still stores as REAL, exactly).
 // A series is one row of `series`; '' means "all" or "unknown" and node '*' is the cluster.
-// AUTOINCREMENT: a deleted series' id is never handed to a new one (rollup_day_peak rows may
-// outlive their series by up to a day).
+// AUTOINCREMENT: a deleted series' id is never handed to a new one (rollup_day_peak rows and
+// rollup_hour_packed blobs may outlive their series by up to a day).
 
 import type { Database } from 'better-sqlite3';
 import { HistoryStoreError } from './history-errors.js';
@@ -67,6 +70,13 @@ export const SCHEMA_SQL = `
     last_hour INTEGER NOT NULL,
     body BLOB NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS rollup_hour_packed (
+    day INTEGER NOT NULL,
+    series_id INTEGER NOT NULL,
+    hours INTEGER NOT NULL,
+    cells BLOB NOT NULL,
+    PRIMARY KEY (day, series_id)
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS rollup_day_peak (
     day INTEGER NOT NULL,
     series_id INTEGER NOT NULL,
@@ -78,10 +88,10 @@ export const SCHEMA_SQL = `
 `;
 
 /**
- * Create the tables in a new database, or add the new ones to a schema-2 database (3 adds
- * rollup_minute_frame; schema-2 minute rows are still read and sealed); refuse one written by a
- * newer fleetstat, and one in the pre-release layout (schema 1: one row per series per minute),
- * which is not converted.
+ * Create the tables in a new database, or add what schema 3 added (rollup_minute_frame,
+ * rollup_hour_packed) to a schema-2 one in place: its minute and hour rows stay and are sealed
+ * as they would have been. Refuse one written by a newer fleetstat, and one in the pre-release
+ * layout (schema 1: one row per series per minute), which is not converted.
  */
 export function migrate(db: Database, where: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
