@@ -24,7 +24,6 @@ import { resolveOptions } from './history-options.js';
 import { FrameWriter } from './journal-frame.js';
 import { recoverJournals } from './journal-recovery.js';
 import { JournalSealer } from './journal-sealer.js';
-import type { MinuteJournal } from './minute-journal.js';
 import { appendLate, closeCell, foldSample } from './open-minutes.js';
 import { PendingRollups } from './pending-rollups.js';
 import type { PruneResult, Retention } from './retention.js';
@@ -118,10 +117,14 @@ export class HistoryStore {
   private readonly rowSealers: RowSealer[];
   private readonly registry: SeriesRegistry;
   private readonly insertFrame: Database.Statement;
+  /** Reused by every flush: its buffer grows once to a minute's size. */
+  private readonly frame = new FrameWriter();
   /** Numbers record calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
   /** Handles touched by the running record call, each once (reused: no garbage per call). */
   private readonly touched: SeriesHandle[] = [];
+  /** Distinct series the caller gave in the running record call. */
+  private callerPoints = 0;
   private readonly flushPoints: number;
   private readonly warning: ThrottledWarning;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -198,12 +201,12 @@ export class HistoryStore {
           this.reject(result, reason, 1);
           continue;
         }
-        this.touch(this.registry.intern(point), stamp, point.value);
+        this.touchCaller(this.registry.intern(point), stamp, point.value, atMs);
       }
     } catch {
       // A sample we cannot read to the end is incomplete: recording part of it would zero-fill
       // the rest, so none of it is kept.
-      return this.reject(result, 'bad_input', Math.max(1, this.touched.length));
+      return this.reject(result, 'bad_input', Math.max(1, this.callerPoints));
     }
     return this.fold(atMs, stamp, result);
   }
@@ -219,7 +222,7 @@ export class HistoryStore {
     // One callback for every map (forEach makes no entry arrays).
     const take = (value: number, key: number): void => {
       const handle = isCount(value) ? this.registry.internConnection(group as SeriesGroup, key, labelsOf) : undefined;
-      if (handle) this.touch(handle, stamp, value);
+      if (handle) this.touchCaller(handle, stamp, value, atMs);
       else this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
     };
     try {
@@ -233,7 +236,7 @@ export class HistoryStore {
         g.counts.forEach(take);
       }
     } catch {
-      return this.reject(result, 'bad_input', Math.max(1, this.touched.length));
+      return this.reject(result, 'bad_input', Math.max(1, this.callerPoints));
     }
     return this.fold(atMs, stamp, result);
   }
@@ -336,22 +339,13 @@ export class HistoryStore {
     for (const handle of this.registry.handles()) for (const journal of handle.journals) journal.release();
   }
 
-  /** Caller points are final: add the cluster-wide sums and the zeros, then fold every touched series. */
+  /** Caller points are final (with their cluster-wide sums): add the zeros, then fold every touched series. */
   private fold(atMs: number, stamp: number, result: RecordResult): RecordResult {
     const touched = this.touched;
-    if (this.closed) return this.reject(result, 'closed', touched.length);
-    if (!Number.isFinite(atMs)) return this.reject(result, 'bad_time', touched.length);
+    if (this.closed) return this.reject(result, 'closed', this.callerPoints);
+    if (!Number.isFinite(atMs)) return this.reject(result, 'bad_time', this.callerPoints);
     this.stats.samples++;
-    this.stats.points += touched.length;
-    const callerPoints = touched.length;
-    for (let i = 0; i < callerPoints; i++) {
-      const series = touched[i] as SeriesHandle;
-      this.seen(series, atMs);
-      const cluster = this.registry.clusterOf(series);
-      if (!cluster) continue;
-      this.seen(cluster, atMs);
-      this.touch(cluster, stamp, series.value);
-    }
+    this.stats.points += this.callerPoints;
     this.stats.zeroFilled += this.registry.absent(atMs, stamp, touched);
     const minute = bucketOf(atMs, 'minute');
     const late = this.journalSealer.isSealed(minute);
@@ -369,7 +363,21 @@ export class HistoryStore {
     return result;
   }
 
+  /** A caller's point: its series and the cluster-wide one it adds into are seen at `atMs`. */
+  private touchCaller(series: SeriesHandle, stamp: number, value: number, atMs: number): void {
+    if (series.stamp !== stamp) {
+      this.callerPoints++;
+      this.seen(series, atMs);
+    }
+    this.touch(series, stamp, value);
+    const cluster = series.cluster === null ? null : this.registry.clusterOf(series);
+    if (!cluster) return;
+    if (cluster.stamp !== stamp) this.seen(cluster, atMs);
+    this.touch(cluster, stamp, value);
+  }
+
   private seen(series: SeriesHandle, atMs: number): void {
+    // NaN (a call refused for its time) moves nothing.
     if (atMs > series.lastSeenMs) series.lastSeenMs = atMs;
     series.dormant = false;
   }
@@ -378,12 +386,13 @@ export class HistoryStore {
   private flushOpen(closeBefore: number): boolean {
     if (this.closed) return true;
     for (const handle of this.registry.handles()) if (handle.cellCount > 0 && handle.cellMinute < closeBefore) closeCell(handle);
-    const taken: Array<[MinuteJournal, number]> = [];
+    const flushed: SeriesHandle[] = [];
     try {
       const written = this.db.transaction(() => {
-        const frame = new FrameWriter();
+        const frame = this.frame.reset();
         for (const handle of this.registry.handles()) {
-          if (!hasOpenData(handle)) continue;
+          // Only new journal bytes, and series without a row yet, need anything.
+          if (!handle.dirty && (this.writer.knowsRow(handle) || !hasOpenData(handle))) continue;
           // Every series with open data gets its row now: queries find it, retention keeps it.
           const seriesId = this.writer.seriesRowId(handle);
           if (handle.cellCount > 0) this.writer.noteLastHour(handle, seriesId, Math.floor(handle.cellMinute / 60));
@@ -391,15 +400,19 @@ export class HistoryStore {
             this.writer.noteLastHour(handle, seriesId, journal.hour);
             if (journal.length === journal.persisted) continue;
             frame.add(seriesId, journal.hour, journal.bytes, journal.persisted, journal.length);
-            taken.push([journal, journal.length]);
           }
+          flushed.push(handle);
         }
         const body = frame.body();
         if (frame.entries > 0) this.insertFrame.run(frame.lastHour, Buffer.from(body.buffer, body.byteOffset, body.length));
         const rows = this.pending.cells > 0 ? this.writer.write(this.pending) : 0;
         return { frames: frame.entries > 0 ? 1 : 0, rows };
       })();
-      for (const [journal, length] of taken) journal.persisted = length;
+      // Nothing appends between the frame and here: every journal of a flushed handle is in it.
+      for (const handle of flushed) {
+        for (const journal of handle.journals) journal.persisted = journal.length;
+        handle.dirty = false;
+      }
       this.pending.clear();
       if (written.frames + written.rows > 0) {
         this.stats.transactions++;
@@ -420,6 +433,7 @@ export class HistoryStore {
   /** Start a record call: its stamp, and an empty touched list. */
   private begin(): number {
     this.touched.length = 0;
+    this.callerPoints = 0;
     return ++this.stamp;
   }
 

@@ -58,6 +58,15 @@ export class BlockBytes extends ByteSink {
     return (this.pool.slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number;
   }
 
+  /** Write the bytes in [from, to) to `sink`. */
+  copyTo(sink: ByteSink, from: number, to: number): void {
+    const slabs = this.pool.slabs;
+    for (let i = from; i < to; i++) {
+      const id = this.blocks[i >> BLOCK_SHIFT] as number;
+      sink.byte((slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number);
+    }
+  }
+
   /** A copy of the bytes in [from, to). */
   copy(from = 0, to = this.length): Uint8Array {
     const out = new Uint8Array(to - from);

@@ -18,12 +18,20 @@ export class FrameWriter {
   lastHour = -1;
   entries = 0;
 
+  /** Start a new frame in the same buffer. */
+  reset(): this {
+    this.w.length = 0;
+    this.lastHour = -1;
+    this.entries = 0;
+    return this;
+  }
+
   /** Add `source`'s bytes in [from, to) as the entry of (seriesId, hour). */
   add(seriesId: number, hour: number, source: BlockBytes, from: number, to: number): void {
     this.w.varint(seriesId);
     this.w.varint(hour);
     this.w.varint(to - from);
-    for (let i = from; i < to; i++) this.w.byte(source.at(i));
+    source.copyTo(this.w, from, to);
     if (hour > this.lastHour) this.lastHour = hour;
     this.entries++;
   }

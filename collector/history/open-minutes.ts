@@ -48,12 +48,14 @@ export function closeCell(h: SeriesHandle): void {
   const hour = Math.floor(h.cellMinute / MINUTES_PER_HOUR);
   journalOf(h, hour).append(h.cellMinute - hour * MINUTES_PER_HOUR, h.cellMin, h.cellMax, h.cellSum, h.cellCount, h.cellLast);
   h.cellCount = 0;
+  h.dirty = true;
 }
 
 /** Append a one-sample cell for a minute before the current one (its hour not sealed). */
 export function appendLate(h: SeriesHandle, minute: number, value: number): void {
   const hour = Math.floor(minute / MINUTES_PER_HOUR);
   journalOf(h, hour).append(minute - hour * MINUTES_PER_HOUR, value, value, value, 1, value);
+  h.dirty = true;
 }
 
 /** The journal of `hour`, created in hour order if missing. */

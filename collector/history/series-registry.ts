@@ -47,6 +47,8 @@ export interface SeriesHandle {
   cellLastAtMs: number;
   /** Journals of closed minutes of hours not sealed yet, oldest hour first. */
   journals: MinuteJournal[];
+  /** Journal bytes not in a frame yet: the next flush looks at this handle. */
+  dirty: boolean;
   readonly group: SeriesGroup;
   /** The keys this handle is found under in its group. */
   readonly aliases: Array<number | string>;
@@ -59,6 +61,8 @@ export interface SeriesGroup {
   readonly pod: string;
   readonly workload: string;
   readonly handles: Map<number | string, SeriesHandle>;
+  /** The registry's map this group is in. */
+  readonly home: Map<string, SeriesGroup>;
 }
 
 /** What a numeric connection key stands for (the collector's encoding, decoded by the caller). */
@@ -67,18 +71,22 @@ export type ConnectionLabels = (key: number) => { port: number; direction: strin
 const labelsId = (port: number, direction: string, state: string): string => `${port}\0${direction}\0${state}`;
 
 export class SeriesRegistry {
+  /** A node's own group by node name (no key string built per sample), the pods' by full id. */
+  private readonly nodeGroups = new Map<string, SeriesGroup>();
   private readonly groups = new Map<string, SeriesGroup>();
   private readonly all = new Set<SeriesHandle>();
 
   constructor(private readonly holdMs: number) {}
 
-  /** The group of (node, namespace, pod, workload); labels must have passed checkLabels. */
+  /** The group of (node, namespace, pod, workload); labels must have passed checkGroupLabels. */
   group(node: string, namespace: string, pod: string, workload: string): SeriesGroup {
-    const id = `${node}\0${namespace}\0${pod}\0${workload}`;
-    let group = this.groups.get(id);
+    const nodeOnly = namespace === '' && pod === '' && workload === '';
+    const id = nodeOnly ? node : `${node}\0${namespace}\0${pod}\0${workload}`;
+    const groups = nodeOnly ? this.nodeGroups : this.groups;
+    let group = groups.get(id);
     if (!group) {
-      group = { id, node, namespace, pod, workload, handles: new Map() };
-      this.groups.set(id, group);
+      group = { id, node, namespace, pod, workload, handles: new Map(), home: groups };
+      groups.set(id, group);
     }
     return group;
   }
@@ -144,8 +152,9 @@ export class SeriesRegistry {
 
   /** Drop a handle (dormant and without open data). */
   remove(handle: SeriesHandle): void {
-    for (const alias of handle.aliases) handle.group.handles.delete(alias);
-    if (handle.group.handles.size === 0) this.groups.delete(handle.group.id);
+    const group = handle.group;
+    for (const alias of handle.aliases) group.handles.delete(alias);
+    if (group.handles.size === 0) group.home.delete(group.id);
     this.all.delete(handle);
     handle.forgotten = true;
   }
@@ -163,7 +172,7 @@ export class SeriesRegistry {
       key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -Infinity,
       lastSeenMs: -Infinity, dormant: false, forgotten: false, stamp: 0, value: 0,
       cellMinute: -1, cellMin: 0, cellMax: 0, cellSum: 0, cellCount: 0, cellLast: 0, cellLastAtMs: -Infinity,
-      journals: [], group, aliases: [id],
+      journals: [], dirty: false, group, aliases: [id],
     };
     group.handles.set(id, handle);
     this.all.add(handle);
