@@ -5,6 +5,7 @@ import type { FleetState } from '../fleet-state.js';
 import type { ConnectionCountView } from '../api/fleet-views.js';
 import { connectionViews } from '../api/fleet-views.js';
 import type { PodInfo } from '../kubernetes/pod-info.js';
+import type { NodeRecord } from '../state/node-registry.js';
 
 export interface PodCountView {
   namespace: string;
@@ -34,11 +35,15 @@ export interface PodCounts {
 /** Every live node's pod counts whose pod the directory knows. */
 export function* livePodCounts(state: FleetState): Generator<PodCounts> {
   for (const record of state.registry.records()) {
-    if (record.status !== 'live') continue;
-    for (const [uid, counts] of record.summary.pods) {
-      const pod = state.pods.pod(uid);
-      if (pod) yield { pod, node: record.name, counts };
-    }
+    if (record.status === 'live') yield* nodePodCounts(state, record);
+  }
+}
+
+/** One node's pod counts whose pod the directory knows. */
+export function* nodePodCounts(state: FleetState, record: NodeRecord): Generator<PodCounts> {
+  for (const [uid, counts] of record.summary.pods) {
+    const pod = state.pods.pod(uid);
+    if (pod) yield { pod, node: record.name, counts };
   }
 }
 

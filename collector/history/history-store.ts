@@ -125,6 +125,10 @@ export class HistoryStore {
   private readonly touched: SeriesHandle[] = [];
   /** Distinct series the caller gave in the running record call. */
   private callerPoints = 0;
+  /** recordCounts' groups, and one group's points (reused). */
+  private readonly groupList: CountGroup[] = [];
+  private readonly groupHandles: Array<SeriesHandle | undefined> = [];
+  private readonly groupValues: number[] = [];
   private readonly flushPoints: number;
   private readonly warning: ThrottledWarning;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -213,31 +217,70 @@ export class HistoryStore {
 
   /**
    * recordSample for the collector's own counts: per node or pod, counts by numeric connection
-   * key, decoded to labels by `labelsOf` only the first time a series is seen. Never throws.
+   * key, decoded to labels by `labelsOf` only the first time a series is seen. Each group at
+   * most once a call (a repeat is refused as bad_key). Never throws.
    */
   recordCounts(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
     const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
     const stamp = this.begin();
-    let group: SeriesGroup | undefined;
-    // One callback for every map (forEach makes no entry arrays).
-    const take = (value: number, key: number): void => {
-      const handle = isCount(value) ? this.registry.internConnection(group as SeriesGroup, key, labelsOf) : undefined;
-      if (handle) this.touchCaller(handle, stamp, value, atMs);
-      else this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
-    };
+    const list = this.groupList;
+    list.length = 0;
     try {
-      for (const g of groups) {
-        const reason = checkGroupLabels(g.node, g.namespace, g.pod, g.workload);
-        if (reason) {
-          this.reject(result, reason, g.counts.size);
-          continue;
-        }
-        group = this.registry.group(g.node, g.namespace ?? '', g.pod ?? '', g.workload ?? '');
-        g.counts.forEach(take);
-      }
+      for (const g of groups) list.push(g);
     } catch {
-      return this.reject(result, 'bad_input', Math.max(1, this.callerPoints));
+      return this.reject(result, 'bad_input', Math.max(1, list.length));
     }
+    // Points are folded as they come unless the call is refused or late (then the second pass decides).
+    const direct = !this.closed && Number.isFinite(atMs) && !this.journalSealer.isSealed(bucketOf(atMs, 'minute'));
+    let group: SeriesGroup | undefined;
+    let n = 0;
+    const handles = this.groupHandles;
+    const values = this.groupValues;
+    // One callback for every map (forEach makes no entry arrays).
+    const collect = (value: number, key: number): void => {
+      const handle = isCount(value) ? this.registry.internConnection(group as SeriesGroup, key, labelsOf) : undefined;
+      if (handle) {
+        handles[n] = handle;
+        values[n++] = value;
+      } else {
+        this.reject(result, isCount(value) ? 'bad_key' : 'bad_value', 1);
+      }
+    };
+    for (const g of list) {
+      const reason = checkGroupLabels(g.node, g.namespace, g.pod, g.workload);
+      const into = reason ? undefined : this.registry.group(g.node, g.namespace ?? '', g.pod ?? '', g.workload ?? '');
+      // Each group once a call: its series are folded as they come, so a repeat cannot add to them.
+      if (!into || into.stamp === stamp) {
+        this.reject(result, reason ?? 'bad_key', g.counts.size);
+        continue;
+      }
+      into.stamp = stamp;
+      into.touched = 0;
+      group = into;
+      n = 0;
+      g.counts.forEach(collect);
+      // Two keys naming one series (rare: only where labels collide) are one point: add them.
+      if (into.collides) {
+        for (let i = 1; i < n; i++) {
+          for (let j = 0; j < i; j++) {
+            if (handles[j] !== handles[i]) continue;
+            values[j] = (values[j] as number) + (values[i] as number);
+            handles[i] = undefined;
+            break;
+          }
+        }
+      }
+      // Each series once in this call: fold it now, while its handle is at hand, instead of in
+      // a second pass over every series.
+      for (let i = 0; i < n; i++) {
+        const handle = handles[i];
+        if (!handle) continue;
+        if (direct) this.foldCaller(handle, stamp, values[i] as number, atMs, result);
+        else this.touchCaller(handle, stamp, values[i] as number, atMs);
+        handles[i] = undefined;
+      }
+    }
+    list.length = 0;
     return this.fold(atMs, stamp, result);
   }
 
@@ -347,15 +390,14 @@ export class HistoryStore {
     this.stats.samples++;
     this.stats.points += this.callerPoints;
     this.stats.zeroFilled += this.registry.absent(atMs, stamp, touched);
-    const minute = bucketOf(atMs, 'minute');
-    const late = this.journalSealer.isSealed(minute);
+    const late = this.journalSealer.isSealed(bucketOf(atMs, 'minute'));
     for (const series of touched) {
       if (late) {
         if (this.pending.add(series, atMs, series.value)) result.accepted++;
         else result.dropped++;
         continue;
       }
-      if (!foldSample(series, atMs, series.value)) appendLate(series, minute, series.value);
+      this.foldValue(series, atMs, series.value);
       result.accepted++;
     }
     this.stats.dropped += result.dropped;
@@ -365,15 +407,42 @@ export class HistoryStore {
 
   /** A caller's point: its series and the cluster-wide one it adds into are seen at `atMs`. */
   private touchCaller(series: SeriesHandle, stamp: number, value: number, atMs: number): void {
-    if (series.stamp !== stamp) {
-      this.callerPoints++;
-      this.seen(series, atMs);
-    }
+    if (series.stamp !== stamp) this.firstTouch(series, stamp, atMs);
     this.touch(series, stamp, value);
+    this.addToCluster(series, stamp, value, atMs);
+  }
+
+  /** A caller's point whose series nothing else in the call adds to: folded at once. */
+  private foldCaller(series: SeriesHandle, stamp: number, value: number, atMs: number, result: RecordResult): void {
+    this.firstTouch(series, stamp, atMs);
+    series.stamp = stamp;
+    series.value = value;
+    this.foldValue(series, atMs, value);
+    result.accepted++;
+    this.addToCluster(series, stamp, value, atMs);
+  }
+
+  private firstTouch(series: SeriesHandle, stamp: number, atMs: number): void {
+    this.callerPoints++;
+    this.seen(series, atMs);
+    const group = series.group;
+    if (group.stamp !== stamp) {
+      group.stamp = stamp;
+      group.touched = 0;
+    }
+    group.touched++;
+  }
+
+  private addToCluster(series: SeriesHandle, stamp: number, value: number, atMs: number): void {
     const cluster = series.cluster === null ? null : this.registry.clusterOf(series);
     if (!cluster) return;
     if (cluster.stamp !== stamp) this.seen(cluster, atMs);
     this.touch(cluster, stamp, value);
+  }
+
+  /** Into the current minute's cell, or the journal of an earlier minute (its hour not sealed). */
+  private foldValue(series: SeriesHandle, atMs: number, value: number): void {
+    if (!foldSample(series, atMs, value)) appendLate(series, bucketOf(atMs, 'minute'), value);
   }
 
   private seen(series: SeriesHandle, atMs: number): void {

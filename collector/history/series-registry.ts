@@ -61,6 +61,13 @@ export interface SeriesGroup {
   readonly pod: string;
   readonly workload: string;
   readonly handles: Map<number | string, SeriesHandle>;
+  /** Its distinct handles (handles holds each under one or two keys). */
+  readonly members: SeriesHandle[];
+  /** Two connection keys name one series here: a point cannot be folded before the call ends. */
+  collides: boolean;
+  /** The record call that last touched the group, and how many of its members it touched. */
+  stamp: number;
+  touched: number;
   /** The registry's map this group is in. */
   readonly home: Map<string, SeriesGroup>;
 }
@@ -85,7 +92,7 @@ export class SeriesRegistry {
     const groups = nodeOnly ? this.nodeGroups : this.groups;
     let group = groups.get(id);
     if (!group) {
-      group = { id, node, namespace, pod, workload, handles: new Map(), home: groups };
+      group = { id, node, namespace, pod, workload, handles: new Map(), members: [], collides: false, stamp: 0, touched: 0, home: groups };
       groups.set(id, group);
     }
     return group;
@@ -108,6 +115,7 @@ export class SeriesRegistry {
     const { port, direction, state } = labelsOf(connectionKey);
     if (checkLabels(port, direction, state)) return undefined;
     const handle = this.internLabels(group, port, direction, state);
+    if (handle.aliases.some((alias) => typeof alias === 'number')) group.collides = true;
     group.handles.set(connectionKey, handle);
     handle.aliases.push(connectionKey);
     return handle;
@@ -126,21 +134,29 @@ export class SeriesRegistry {
    * List in `touched` with value 0 the handles to record as 0 at `atMs`: seen before, not
    * dormant, not touched by call `stamp`; returns how many. One absent for `holdMs` or more goes
    * dormant instead (dropped at once when it holds no open data): the store says nothing about a
-   * time that far from when it last saw the series.
+   * time that far from when it last saw the series. Groups whose every member the call touched
+   * (most nodes, most of the time) are passed over without looking at their members.
    */
   absent(atMs: number, stamp: number, touched: SeriesHandle[]): number {
     let zeros = 0;
-    for (const handle of this.all) {
-      if (handle.stamp === stamp || handle.dormant) continue;
-      if (atMs - handle.lastSeenMs >= this.holdMs) {
-        handle.dormant = true;
-        if (!hasOpenData(handle)) this.remove(handle);
-        continue;
+    for (const groups of [this.nodeGroups, this.groups]) {
+      for (const group of groups.values()) {
+        if (group.stamp === stamp && group.touched === group.members.length) continue;
+        // Backwards: remove() moves the last member into the removed one's place.
+        for (let i = group.members.length - 1; i >= 0; i--) {
+          const handle = group.members[i] as SeriesHandle;
+          if (handle.stamp === stamp || handle.dormant) continue;
+          if (atMs - handle.lastSeenMs >= this.holdMs) {
+            handle.dormant = true;
+            if (!hasOpenData(handle)) this.remove(handle);
+            continue;
+          }
+          handle.stamp = stamp;
+          handle.value = 0;
+          touched.push(handle);
+          zeros++;
+        }
       }
-      handle.stamp = stamp;
-      handle.value = 0;
-      touched.push(handle);
-      zeros++;
     }
     return zeros;
   }
@@ -154,7 +170,10 @@ export class SeriesRegistry {
   remove(handle: SeriesHandle): void {
     const group = handle.group;
     for (const alias of handle.aliases) group.handles.delete(alias);
-    if (group.handles.size === 0) group.home.delete(group.id);
+    const at = group.members.indexOf(handle);
+    group.members[at] = group.members[group.members.length - 1] as SeriesHandle;
+    group.members.pop();
+    if (group.members.length === 0) group.home.delete(group.id);
     this.all.delete(handle);
     handle.forgotten = true;
   }
@@ -175,6 +194,7 @@ export class SeriesRegistry {
       journals: [], dirty: false, group, aliases: [id],
     };
     group.handles.set(id, handle);
+    group.members.push(handle);
     this.all.add(handle);
     return handle;
   }
