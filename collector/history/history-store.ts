@@ -234,11 +234,12 @@ export class HistoryStore {
     const direct = !this.closed && Number.isFinite(atMs) && !this.journalSealer.isSealed(bucketOf(atMs, 'minute'));
     let group: SeriesGroup | undefined;
     let n = 0;
+    let position = 0;
     const handles = this.groupHandles;
     const values = this.groupValues;
     // One callback for every map (forEach makes no entry arrays).
     const collect = (value: number, key: number): void => {
-      const handle = isCount(value) ? this.registry.internConnection(group as SeriesGroup, key, labelsOf) : undefined;
+      const handle = isCount(value) ? this.registry.internAt(group as SeriesGroup, position++, key, labelsOf) : undefined;
       if (handle) {
         handles[n] = handle;
         values[n++] = value;
@@ -258,6 +259,7 @@ export class HistoryStore {
       into.touched = 0;
       group = into;
       n = 0;
+      position = 0;
       g.counts.forEach(collect);
       // Two keys naming one series (rare: only where labels collide) are one point: add them.
       if (into.collides) {
@@ -447,7 +449,8 @@ export class HistoryStore {
 
   private seen(series: SeriesHandle, atMs: number): void {
     // NaN (a call refused for its time) moves nothing.
-    if (atMs > series.lastSeenMs) series.lastSeenMs = atMs;
+    const seconds = Math.floor(atMs / 1000);
+    if (seconds > series.lastSeenS) series.lastSeenS = seconds;
     series.dormant = false;
   }
 

@@ -55,7 +55,7 @@ export function recoverJournals(db: Database, registry: SeriesRegistry, writer: 
     const journal = handle.journals.at(-1);
     const newest = journal?.minutes().at(-1);
     const seenMs = journal && newest ? (journal.hour * 60 + newest.slot + 1) * BUCKET_MS.minute - 1 : -Infinity;
-    if (newest && newest.last > 0 && nowMs - seenMs < holdMs) handle.lastSeenMs = seenMs;
+    if (newest && newest.last > 0 && nowMs - seenMs < holdMs) handle.lastSeenS = Math.floor(seenMs / 1000);
     else handle.dormant = true;
   }
   return result;

@@ -18,15 +18,17 @@ const MINUTES_PER_HOUR = 60;
  */
 export function foldSample(h: SeriesHandle, atMs: number, value: number): boolean {
   const minute = Math.floor(atMs / BUCKET_MS.minute);
+  // Whole ms into the minute: a small integer, kept in the object (see SeriesHandle.lastSeenS).
+  const at = Math.floor(atMs - minute * BUCKET_MS.minute);
   if (h.cellCount > 0 && minute === h.cellMinute) {
     if (value < h.cellMin) h.cellMin = value;
     if (value > h.cellMax) h.cellMax = value;
     h.cellSum += value;
     h.cellCount++;
     // Samples of one instant keep record order; an earlier one in the minute does not replace last.
-    if (atMs >= h.cellLastAtMs) {
+    if (at >= h.cellLastAt) {
       h.cellLast = value;
-      h.cellLastAtMs = atMs;
+      h.cellLastAt = at;
     }
     return true;
   }
@@ -38,7 +40,7 @@ export function foldSample(h: SeriesHandle, atMs: number, value: number): boolea
   h.cellSum = value;
   h.cellCount = 1;
   h.cellLast = value;
-  h.cellLastAtMs = atMs;
+  h.cellLastAt = at;
   return true;
 }
 

@@ -79,7 +79,7 @@ export class RollupWriter {
     series.rowEpoch = this.epoch;
     series.writtenHour = lastHour;
     series.peakDay = -1;
-    series.peakMax = -Infinity;
+    series.peakMax = -1;
   }
 
   /** Whether the handle's row id is current. */
@@ -105,7 +105,7 @@ export class RollupWriter {
     }
     if (day === series.peakDay && max <= series.peakMax) return;
     this.upsertDayPeak.run(day, seriesRowId, kind, max);
-    if (day > series.peakDay) series.peakMax = -Infinity;
+    if (day > series.peakDay) series.peakMax = -1;
     series.peakDay = day;
     series.peakMax = Math.max(series.peakMax, max);
   }
