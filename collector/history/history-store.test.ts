@@ -198,7 +198,7 @@ describe('HistoryStore persistence and retention', () => {
     expect((reopened.database.prepare('SELECT count(*) AS n FROM rollup_minute_frame').get() as { n: number }).n).toBe(0);
   });
 
-  it('rebuilds the open hours after a crash from the last flush, losing only what it had not written', () => {
+  it('rebuilds the open hours after a crash from the last flush, losing only what it had not written (and the open minute)', () => {
     const dir = tempDir();
     const clock = { now: T0 };
     const crashed = openStore(clock, { dir });
@@ -206,16 +206,14 @@ describe('HistoryStore persistence and retention', () => {
     for (let i = 0; i < 30; i++) { // 5 minutes
       const t = T0 + i * 10_000;
       clock.now = t;
-      if (i < 24) a.push([t, i]);
+      if (i < 18) a.push([t, i]);
       crashed.recordSample(t, [point('a', i)]);
-      if (i === 23) {
-        clock.now = t + 10_000; // minute 4 is over: the flush writes minutes 0-3
-        crashed.flush();
-      }
+      // Minutes 0-2 are closed (minute 3's first sample closed minute 2); minute 3 is still open.
+      if (i === 23) crashed.flush();
     }
     // No close(): a second store opens the file as a restarted collector would.
     const restarted = HistoryStore.open({ dir, flushEveryMs: 0, pruneEveryMs: 0, now: () => clock.now });
-    expect(restarted.stats.recoveredCells).toBe(2 * 4);
+    expect(restarted.stats.recoveredCells).toBe(2 * 3);
     expect(rows(restarted, 'minute', 'a').map(strip)).toEqual(expectedRollups(a, MIN));
     restarted.close();
   });
@@ -418,16 +416,24 @@ describe('HistoryStore batching and bad input', () => {
 
   it('keeps samples through a failed flush or seal and writes them on the next', () => {
     const clock = { now: T0 };
-    const store = openStore(clock);
+    const dir = tempDir();
+    const store = openStore(clock, { dir });
     store.recordSample(T0, [point('a', 3)]);
     clock.now = T0 + MIN;
+    store.recordSample(clock.now, [point('a', 4)]); // closes minute 0: its cell is in the next frame
     store.database.exec('ALTER TABLE rollup_minute_frame RENAME TO frames_away');
     expect(store.flush()).toBe(false);
     expect(store.stats).toMatchObject({ flushErrors: 1, transactions: 0 });
     store.database.exec('ALTER TABLE frames_away RENAME TO rollup_minute_frame');
     store.recordSample(T0 + 1000, [point('a', 5)]); // late for its minute, which is journaled
     expect(store.flush()).toBe(true);
-    expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+    const minutes = [{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }, { bucket: T0 / MIN + 1, min: 4, max: 4, sum: 4, count: 1, last: 4 }];
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(minutes);
+    // The frame the failed flush could not write went with the next, once: a restart reads
+    // minute 0 exactly (minute 1 is still open, in memory only).
+    const restarted = HistoryStore.open({ dir, flushEveryMs: 0, pruneEveryMs: 0, now: () => clock.now });
+    expect(rows(restarted, 'minute', 'a').map(strip)).toEqual(minutes.slice(0, 1));
+    restarted.close();
 
     // The hour upsert fails mid-seal, after the blob went in: all of it is undone and redone.
     clock.now = T0 + 2 * HOUR;
@@ -435,9 +441,9 @@ describe('HistoryStore batching and bad input', () => {
     expect(store.seal()).toBe(0);
     expect(store.stats.sealErrors).toBe(1);
     store.database.exec('ALTER TABLE rollup_hour_away RENAME TO rollup_hour');
-    expect(store.seal()).toBe(2);
-    expect(rows(store, 'minute', 'a').map(strip)).toEqual([{ bucket: T0 / MIN, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
-    expect(rows(store, 'hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 8, count: 2, last: 5 }]);
+    expect(store.seal()).toBe(2 * 2);
+    expect(rows(store, 'minute', 'a').map(strip)).toEqual(minutes);
+    expect(rows(store, 'hour', 'a').map(strip)).toEqual([{ bucket: T0 / HOUR, min: 3, max: 5, sum: 12, count: 3, last: 4 }]);
   });
 
   it.each(['plain', 'two keys naming one series', 'a group given twice'])('takes the collector\'s counts by connection key as it takes points (%s), and counts bad ones', (variant) => {

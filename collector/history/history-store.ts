@@ -37,6 +37,7 @@ import type { PointRejectReason, SamplePoint } from './series-key.js';
 import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
 import type { ConnectionLabels, SeriesGroup, SeriesHandle } from './series-registry.js';
 import { hasOpenData, SeriesRegistry } from './series-registry.js';
+import type { MinuteJournal } from './minute-journal.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
 export type { HistoryStoreOptions } from './history-options.js';
@@ -117,8 +118,10 @@ export class HistoryStore {
   private readonly rowSealers: RowSealer[];
   private readonly registry: SeriesRegistry;
   private readonly insertFrame: Database.Statement;
-  /** Reused by every flush: its buffer grows once to a minute's size. */
+  /** What the journals gained since the last flush, written by it (reused: grows once to a minute's size). */
   private readonly frame = new FrameWriter();
+  /** Series the next flush gives a row (new, or after a failed write) or a newer last_hour. */
+  private readonly needsRow: SeriesHandle[] = [];
   /** Numbers record calls, so a handle can tell whether this call already touched it. */
   private stamp = 0;
   /** Handles touched by the running record call, each once (reused: no garbage per call). */
@@ -291,7 +294,7 @@ export class HistoryStore {
    * transaction. False when it failed (kept for the next try).
    */
   flush(): boolean {
-    return this.flushOpen(bucketOf(this.now(), 'minute'));
+    return this.flushOpen(false);
   }
 
   /** What the flush timer does: flush, then seal a bounded part of the finished hours. */
@@ -378,7 +381,7 @@ export class HistoryStore {
   close(): void {
     if (this.closed) return;
     for (const timer of this.timers) clearInterval(timer);
-    this.flushOpen(Infinity);
+    this.flushOpen(true);
     this.closed = true;
     this.db.close();
     for (const handle of this.registry.handles()) for (const journal of handle.journals) journal.release();
@@ -445,6 +448,7 @@ export class HistoryStore {
   /** Into the current minute's cell, or the journal of an earlier minute (its hour not sealed). */
   private foldValue(series: SeriesHandle, atMs: number, value: number): void {
     if (!foldSample(series, atMs, value)) appendLate(series, bucketOf(atMs, 'minute'), value);
+    if (series.dirty || !this.writer.knowsRow(series)) this.takeNew(series);
   }
 
   private seen(series: SeriesHandle, atMs: number): void {
@@ -454,37 +458,69 @@ export class HistoryStore {
     series.dormant = false;
   }
 
-  /** Close cells of minutes before `closeBefore`, then write the journals' new bytes and late rows. */
-  private flushOpen(closeBefore: number): boolean {
+  /**
+   * Take what a series' journals gained into the pending frame while its handle is at hand (the
+   * record pass), or queue it for the flush when it has no row yet.
+   */
+  private takeNew(series: SeriesHandle): void {
+    if (!this.writer.knowsRow(series)) {
+      if (!series.queued) {
+        series.queued = true;
+        this.needsRow.push(series);
+      }
+      return;
+    }
+    this.addToFrame(series, series.rowId);
+  }
+
+  private addToFrame(series: SeriesHandle, seriesId: number): void {
+    for (const journal of series.journals) {
+      if (journal.length === journal.persisted) continue;
+      // Retention keeps a series while last_hour is recent: note each new hour once.
+      if (journal.hour > series.writtenHour && !series.queued) {
+        series.queued = true;
+        this.needsRow.push(series);
+      }
+      this.frame.add(seriesId, journal.hour, journal.bytes, journal.persisted, journal.length);
+      journal.persisted = journal.length;
+    }
+    series.dirty = false;
+  }
+
+  /**
+   * Write the pending frame (and late rows) in one transaction, after giving every queued series
+   * its row and last_hour; with `closeAll`, every open minute is closed and taken first.
+   */
+  private flushOpen(closeAll: boolean): boolean {
     if (this.closed) return true;
-    for (const handle of this.registry.handles()) if (handle.cellCount > 0 && handle.cellMinute < closeBefore) closeCell(handle);
-    const flushed: SeriesHandle[] = [];
+    if (closeAll) {
+      for (const handle of this.registry.handles()) {
+        closeCell(handle);
+        if (handle.dirty) this.takeNew(handle);
+      }
+    }
+    const frame = this.frame;
+    const mark = frame.mark();
+    // What this transaction takes into the frame, to give back if it rolls back.
+    const taken: Array<[MinuteJournal, number]> = [];
     try {
       const written = this.db.transaction(() => {
-        const frame = this.frame.reset();
-        for (const handle of this.registry.handles()) {
-          // Only new journal bytes, and series without a row yet, need anything.
-          if (!handle.dirty && (this.writer.knowsRow(handle) || !hasOpenData(handle))) continue;
-          // Every series with open data gets its row now: queries find it, retention keeps it.
+        for (const handle of this.needsRow) {
           const seriesId = this.writer.seriesRowId(handle);
-          if (handle.cellCount > 0) this.writer.noteLastHour(handle, seriesId, Math.floor(handle.cellMinute / 60));
           for (const journal of handle.journals) {
             this.writer.noteLastHour(handle, seriesId, journal.hour);
-            if (journal.length === journal.persisted) continue;
-            frame.add(seriesId, journal.hour, journal.bytes, journal.persisted, journal.length);
+            if (journal.length > journal.persisted) taken.push([journal, journal.persisted]);
           }
-          flushed.push(handle);
+          if (handle.dirty) this.addToFrame(handle, seriesId);
         }
         const body = frame.body();
         if (frame.entries > 0) this.insertFrame.run(frame.lastHour, Buffer.from(body.buffer, body.byteOffset, body.length));
         const rows = this.pending.cells > 0 ? this.writer.write(this.pending) : 0;
         return { frames: frame.entries > 0 ? 1 : 0, rows };
       })();
-      // Nothing appends between the frame and here: every journal of a flushed handle is in it.
-      for (const handle of flushed) {
-        for (const journal of handle.journals) journal.persisted = journal.length;
-        handle.dirty = false;
-      }
+      for (const handle of this.needsRow) handle.queued = false;
+      this.needsRow.length = 0;
+      frame.reset();
       this.pending.clear();
       if (written.frames + written.rows > 0) {
         this.stats.transactions++;
@@ -494,7 +530,14 @@ export class HistoryStore {
       }
       return true;
     } catch (error) {
-      // The rollback also undid series rows inserted in it, so cached ids may be gone.
+      // The rollback also undid series rows inserted in it, so cached ids may be gone: entries
+      // added with them go; what was in the frame before stays for the next try.
+      frame.rollback(mark);
+      for (const [journal, persisted] of taken) journal.persisted = persisted;
+      for (const handle of this.needsRow) {
+        handle.writtenHour = -1;
+        if (handle.journals.some((journal) => journal.length > journal.persisted)) handle.dirty = true;
+      }
       this.writer.forgetSeriesIds();
       this.stats.flushErrors++;
       this.warning.warn('history flush failed; samples kept for the next try', error, this.now());

@@ -12,6 +12,13 @@ export interface FrameEntry {
   bytes: Uint8Array;
 }
 
+export interface FrameMark {
+  length: number;
+  lastHour: number;
+  entries: number;
+}
+
+/** Entries appended one by one; the bytes are the frame row's body. */
 export class FrameWriter {
   private readonly w = new ByteWriter(1 << 16);
   /** The newest hour of any entry: the frame can go once that hour is sealed. */
@@ -19,11 +26,19 @@ export class FrameWriter {
   entries = 0;
 
   /** Start a new frame in the same buffer. */
-  reset(): this {
-    this.w.length = 0;
-    this.lastHour = -1;
-    this.entries = 0;
-    return this;
+  reset(): void {
+    this.rollback({ length: 0, lastHour: -1, entries: 0 });
+  }
+
+  /** Where the frame is now, to roll back to. */
+  mark(): FrameMark {
+    return { length: this.w.length, lastHour: this.lastHour, entries: this.entries };
+  }
+
+  rollback(mark: FrameMark): void {
+    this.w.length = mark.length;
+    this.lastHour = mark.lastHour;
+    this.entries = mark.entries;
   }
 
   /** Add `source`'s bytes in [from, to) as the entry of (seriesId, hour). */

@@ -48,8 +48,10 @@ export interface SeriesHandle {
   cellLastAt: number;
   /** Journals of closed minutes of hours not sealed yet, oldest hour first. */
   journals: MinuteJournal[];
-  /** Journal bytes not in a frame yet: the next flush looks at this handle. */
+  /** Journal bytes not in a frame yet. */
   dirty: boolean;
+  /** In the store's list for the next flush (a row, a newer last_hour). */
+  queued: boolean;
   readonly group: SeriesGroup;
   /** The keys this handle is found under in its group. */
   readonly aliases: Array<number | string>;
@@ -210,7 +212,7 @@ export class SeriesRegistry {
       key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -1,
       lastSeenS: -1, dormant: false, forgotten: false, stamp: 0, value: 0,
       cellMinute: -1, cellMin: 0, cellMax: 0, cellSum: 0, cellCount: 0, cellLast: 0, cellLastAt: 0,
-      journals: [], dirty: false, group, aliases: [id],
+      journals: [], dirty: false, queued: false, group, aliases: [id],
     };
     group.handles.set(id, handle);
     group.members.push(handle);
