@@ -36,7 +36,7 @@ import { migrate } from './schema.js';
 import type { PointRejectReason, SamplePoint } from './series-key.js';
 import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
 import type { ConnectionLabels, SeriesGroup, SeriesHandle } from './series-registry.js';
-import { hasOpenData, SeriesRegistry } from './series-registry.js';
+import { hasOpenData, MASKED_MEMBERS, SeriesRegistry } from './series-registry.js';
 import type { MinuteJournal } from './minute-journal.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
@@ -260,6 +260,7 @@ export class HistoryStore {
       }
       into.stamp = stamp;
       into.touched = 0;
+      into.touchedMask = 0;
       group = into;
       n = 0;
       position = 0;
@@ -434,8 +435,10 @@ export class HistoryStore {
     if (group.stamp !== stamp) {
       group.stamp = stamp;
       group.touched = 0;
+      group.touchedMask = 0;
     }
     group.touched++;
+    if (series.memberIndex < MASKED_MEMBERS) group.touchedMask |= 1 << series.memberIndex;
   }
 
   private addToCluster(series: SeriesHandle, stamp: number, value: number, atMs: number): void {

@@ -4,6 +4,7 @@
 // collector every hour; here a journal is a short list of block numbers and the slabs stay.
 // Memory is kept at the most ever used (the slabs are not returned).
 
+import type { ByteWriter } from './byte-stream.js';
 import { ByteSink } from './byte-stream.js';
 
 const BLOCK_SHIFT = 6; // 64-byte blocks
@@ -40,6 +41,9 @@ export const journalBlocks = new BlockPool();
 export class BlockBytes extends ByteSink {
   private readonly blocks: number[] = [];
   length = 0;
+  // Where the next byte goes: the current block's slab and offset (no lookups per byte).
+  private slab: Uint8Array | undefined;
+  private base = 0;
 
   constructor(private readonly pool: BlockPool = journalBlocks) {
     super();
@@ -47,9 +51,13 @@ export class BlockBytes extends ByteSink {
 
   byte(v: number): void {
     const offset = this.length & (BLOCK_BYTES - 1);
-    if (offset === 0) this.blocks.push(this.pool.alloc());
-    const id = this.blocks[this.blocks.length - 1] as number;
-    (this.pool.slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + offset] = v;
+    if (offset === 0) {
+      const id = this.pool.alloc();
+      this.blocks.push(id);
+      this.slab = this.pool.slabs[id >> SLAB_SHIFT];
+      this.base = (id & SLAB_MASK) << BLOCK_SHIFT;
+    }
+    (this.slab as Uint8Array)[this.base + offset] = v;
     this.length++;
   }
 
@@ -58,14 +66,18 @@ export class BlockBytes extends ByteSink {
     return (this.pool.slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number;
   }
 
-  /** Write the bytes in [from, to) to `sink`. */
-  copyTo(sink: ByteSink, from: number, to: number): void {
+  /** Append the bytes in [from, to) to `writer`. */
+  copyTo(writer: ByteWriter, from: number, to: number): void {
+    const out = writer.spaceFor(to - from);
+    let at = writer.length;
     const slabs = this.pool.slabs;
     for (let i = from; i < to; i++) {
       const id = this.blocks[i >> BLOCK_SHIFT] as number;
-      sink.byte((slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number);
+      out[at++] = (slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number;
     }
+    writer.length = at;
   }
+
 
   /** A copy of the bytes in [from, to). */
   copy(from = 0, to = this.length): Uint8Array {
@@ -79,5 +91,6 @@ export class BlockBytes extends ByteSink {
     this.pool.release(this.blocks);
     this.blocks.length = 0;
     this.length = 0;
+    this.slab = undefined;
   }
 }

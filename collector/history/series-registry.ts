@@ -53,6 +53,8 @@ export interface SeriesHandle {
   /** In the store's list for the next flush (a row, a newer last_hour). */
   queued: boolean;
   readonly group: SeriesGroup;
+  /** Its place in group.members. */
+  memberIndex: number;
   /** The keys this handle is found under in its group. */
   readonly aliases: Array<number | string>;
 }
@@ -71,15 +73,20 @@ export interface SeriesGroup {
   /** The keys of the last counts seen, in their order, and their handles: the next counts (the same keys, usually in the same order) find theirs without a hash lookup. */
   readonly orderKeys: number[];
   readonly orderHandles: SeriesHandle[];
-  /** The record call that last touched the group, and how many of its members it touched. */
+
+  /** The record call that last touched the group, how many of its members it touched, and which (bit i: members[i], for the first 30). */
   stamp: number;
   touched: number;
+  touchedMask: number;
   /** The registry's map this group is in. */
   readonly home: Map<string, SeriesGroup>;
 }
 
 /** What a numeric connection key stands for (the collector's encoding, decoded by the caller). */
 export type ConnectionLabels = (key: number) => { port: number; direction: string; state: string };
+
+/** Members a group tracks by bit in touchedMask (a node has a handful of series; more are looked at one by one). */
+export const MASKED_MEMBERS = 30;
 
 const labelsId = (port: number, direction: string, state: string): string => `${port}\0${direction}\0${state}`;
 
@@ -98,7 +105,7 @@ export class SeriesRegistry {
     const groups = nodeOnly ? this.nodeGroups : this.groups;
     let group = groups.get(id);
     if (!group) {
-      group = { id, node, namespace, pod, workload, handles: new Map(), members: [], collides: false, orderKeys: [], orderHandles: [], stamp: 0, touched: 0, home: groups };
+      group = { id, node, namespace, pod, workload, handles: new Map(), members: [], collides: false, orderKeys: [], orderHandles: [], stamp: 0, touched: 0, touchedMask: 0, home: groups };
       groups.set(id, group);
     }
     return group;
@@ -160,22 +167,29 @@ export class SeriesRegistry {
    */
   absent(atMs: number, stamp: number, touched: SeriesHandle[]): number {
     let zeros = 0;
+    const zero = (handle: SeriesHandle): void => {
+      if (handle.stamp === stamp || handle.dormant) return;
+      if (atMs - handle.lastSeenS * 1000 >= this.holdMs) {
+        handle.dormant = true;
+        if (!hasOpenData(handle)) this.remove(handle);
+        return;
+      }
+      handle.stamp = stamp;
+      handle.value = 0;
+      touched.push(handle);
+      zeros++;
+    };
     for (const groups of [this.nodeGroups, this.groups]) {
       for (const group of groups.values()) {
-        if (group.stamp === stamp && group.touched === group.members.length) continue;
-        // Backwards: remove() moves the last member into the removed one's place.
-        for (let i = group.members.length - 1; i >= 0; i--) {
-          const handle = group.members[i] as SeriesHandle;
-          if (handle.stamp === stamp || handle.dormant) continue;
-          if (atMs - handle.lastSeenS * 1000 >= this.holdMs) {
-            handle.dormant = true;
-            if (!hasOpenData(handle)) this.remove(handle);
-            continue;
-          }
-          handle.stamp = stamp;
-          handle.value = 0;
-          touched.push(handle);
-          zeros++;
+        const present = group.stamp === stamp;
+        const members = group.members;
+        if (present && group.touched === members.length) continue;
+        // Backwards: remove() moves the last member into the removed one's place. A present
+        // group's untouched members are read from its mask, without looking at the others.
+        const masked = present && members.length <= MASKED_MEMBERS;
+        for (let i = members.length - 1; i >= 0; i--) {
+          if (masked && (group.touchedMask & (1 << i)) !== 0) continue;
+          zero(members[i] as SeriesHandle);
         }
       }
     }
@@ -191,9 +205,11 @@ export class SeriesRegistry {
   remove(handle: SeriesHandle): void {
     const group = handle.group;
     for (const alias of handle.aliases) group.handles.delete(alias);
-    const at = group.members.indexOf(handle);
-    group.members[at] = group.members[group.members.length - 1] as SeriesHandle;
-    group.members.pop();
+    const moved = group.members.pop() as SeriesHandle;
+    if (moved !== handle) {
+      group.members[handle.memberIndex] = moved;
+      moved.memberIndex = handle.memberIndex;
+    }
     if (group.members.length === 0) group.home.delete(group.id);
     this.all.delete(handle);
     handle.forgotten = true;
@@ -212,7 +228,7 @@ export class SeriesRegistry {
       key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -1,
       lastSeenS: -1, dormant: false, forgotten: false, stamp: 0, value: 0,
       cellMinute: -1, cellMin: 0, cellMax: 0, cellSum: 0, cellCount: 0, cellLast: 0, cellLastAt: 0,
-      journals: [], dirty: false, queued: false, group, aliases: [id],
+      journals: [], dirty: false, queued: false, group, memberIndex: group.members.length, aliases: [id],
     };
     group.handles.set(id, handle);
     group.members.push(handle);
