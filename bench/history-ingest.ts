@@ -3,9 +3,11 @@
 // machine load hits both alike): one without history, one recording every interval as
 // collector.ts does (recordHistory: liveCountGroups -> recordCounts) and flushing and sealing as
 // its 5 s timer does. History's share is its time (recordHistory, flush, seal) over the
-// ingest-only collector's ingest time, both as means per interval. Sealing an hour happens once
-// an hour: it is timed apart (one full open hour of every series, from memory) and added per
-// interval as 1/360 of it.
+// ingest-only collector's ingest time, both as means per interval. The first 7 intervals warm up
+// and are not counted: every node is new in the first, and the first minute's close (the 7th)
+// starts every series' journal for the hour, which happens once an hour. Hourly work is timed
+// apart and added per interval as 1/360 of it: that 7th interval's recordHistory and flush
+// (whole, not just the extra), and sealing one full open hour of every series from memory.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ import type { Timing } from './lib/stats.js';
 import { nowMs, timingOf } from './lib/stats.js';
 
 const INTERVAL_MS = 10_000;
+/** Intervals not counted: the first (every node new) through the first minute's close. */
+const WARMUP = 7;
 
 export interface IngestResult {
   nodes: number;
@@ -33,9 +37,11 @@ export interface IngestResult {
   /** One open hour of every series sealed (packed blobs, hour rows), ms; and the minute cells it held. */
   sealHourMs: number;
   sealCells: number;
+  /** The interval whose record starts every series' journal for a new hour: recordHistory + flush, ms. */
+  hourStartMs: number;
   /**
-   * History's cost per interval: the means of recordHistory and flush (the minute's rows are
-   * written once a minute: a median would leave that flush out), plus the seal's 1/360.
+   * History's cost per interval: the means of recordHistory and flush (a minute's close happens
+   * every 6th interval: a median would leave it out), plus 1/360 of the hour's start and seal.
    */
   historyMs: number;
   /** Snapshots per second without and with history, and history's cost as a share of ingest time. */
@@ -56,10 +62,10 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
   const withHistory = new Collector({ cluster: 'test', logger, history, now: () => clock.now });
   const without = new FleetState({ cluster: 'test', logger, now: () => clock.now });
   try {
-    options.progress(`  3b: encoding ${nodes} snapshots x ${intervals + 1} intervals`);
+    options.progress(`  3b: encoding ${nodes} snapshots x ${WARMUP + intervals} intervals`);
     const rounds: Uint8Array[][] = [];
     let snapshotBytes = 0;
-    for (let round = 0; round <= intervals; round++) {
+    for (let round = 0; round < WARMUP + intervals; round++) {
       const t = start + round * INTERVAL_MS;
       const snapshots: Uint8Array[] = [];
       for (let n = 0; n < nodes; n++) {
@@ -78,7 +84,8 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
     const on: number[] = [];
     const parts = { ingest: [] as number[], record: [] as number[], flush: [] as number[] };
     // Round 0 warms both up (every node is new there) and is not counted.
-    for (let round = 0; round <= intervals; round++) {
+    let hourStartMs = 0;
+    for (let round = 0; round < WARMUP + intervals; round++) {
       clock.now = start + round * INTERVAL_MS;
       const snapshots = rounds[round]!;
       const origin = { transport: 'nats' as const, receivedAtMs: clock.now };
@@ -106,7 +113,8 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
         onMs = runOn();
         offMs = runOff();
       }
-      if (round === 0) continue;
+      if (round === WARMUP - 1) hourStartMs = onMs[1]! + onMs[2]!;
+      if (round < WARMUP) continue;
       off.push(offMs);
       on.push(onMs[0]! + onMs[1]! + onMs[2]!);
       parts.ingest.push(onMs[0]!);
@@ -114,7 +122,7 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
       parts.flush.push(onMs[2]!);
     }
     const accepted = withHistory.state.counters.accepted;
-    if (accepted !== nodes * (intervals + 1)) throw new Error(`history collector accepted ${accepted} snapshots, expected ${nodes * (intervals + 1)}`);
+    if (accepted !== nodes * (WARMUP + intervals)) throw new Error(`history collector accepted ${accepted} snapshots, expected ${nodes * (WARMUP + intervals)}`);
 
     // A full open hour for every series: one sample a minute (the model's values) for the rest
     // of the hour, flushed as the timer would, then the hour sealed.
@@ -135,13 +143,13 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
     const offT = timingOf(off);
     const onT = timingOf(on);
     const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-    const historyMs = mean(parts.record) + mean(parts.flush) + sealHourMs / 360;
+    const historyMs = mean(parts.record) + mean(parts.flush) + (hourStartMs + sealHourMs) / 360;
     const ingestMs = mean(off);
     return {
       nodes, intervals, snapshotBytes: Math.round(snapshotBytes / rounds.length / nodes),
       off: offT, on: onT,
       onParts: { ingest: timingOf(parts.ingest), record: timingOf(parts.record), flush: timingOf(parts.flush) },
-      sealHourMs, sealCells, historyMs,
+      sealHourMs, sealCells, hourStartMs, historyMs,
       throughputOff: nodes / (ingestMs / 1000),
       throughputOn: nodes / ((ingestMs + historyMs) / 1000),
       historyShare: historyMs / ingestMs,

@@ -7,7 +7,7 @@
 //   npx tsx bench/history-scale.ts
 // and as section 4 of `npm run bench` (FSBENCH_HISTORY=0 skips it there).
 // Knobs: FSBENCH_HISTORY_DISK_NODES (default 10), FSBENCH_HISTORY_NODES (default 10000),
-// FSBENCH_HISTORY_DAYS (default 30), FSBENCH_HISTORY_INTERVALS (part b, default 12),
+// FSBENCH_HISTORY_DAYS (default 30), FSBENCH_HISTORY_INTERVALS (part b, default 36: six minutes, six minute closes),
 // FSBENCH_HISTORY_PARTS (default abc: e.g. c runs part c alone and writes history-scale.c.json).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -94,8 +94,9 @@ function ingestReport(i: IngestResult): string[] {
     ['collector', 'ms/interval', 'snapshots/s', 'parts (mean ms per interval)'],
     ['history off', ms(mean(i.off)), i.throughputOff.toFixed(0), 'ingest'],
     ['history on', ms(mean(i.off) + i.historyMs), i.throughputOn.toFixed(0),
-      `ingest as off + recordHistory ${ms(mean(i.onParts.record))} + flush ${ms(mean(i.onParts.flush))} ` +
-      `(median ${ms(i.onParts.flush.median)}, ${ms(i.onParts.flush.max)} once a minute) + seal ${ms(i.sealHourMs / 360)} (an open hour of ${i.sealCells} minute cells in ${ms(i.sealHourMs)} ms, /360)`],
+      `ingest as off + recordHistory ${ms(mean(i.onParts.record))} (median ${ms(i.onParts.record.median)}, ${ms(i.onParts.record.max)} at a minute's close) ` +
+      `+ flush ${ms(mean(i.onParts.flush))} + hourly ${ms((i.hourStartMs + i.sealHourMs) / 360)} ` +
+      `(/360 of: the hour's first minute close ${ms(i.hourStartMs)}, sealing an open hour of ${i.sealCells} minute cells ${ms(i.sealHourMs)})`],
   ]));
   out.push(`   the history collector's own ingest: mean ${ms(mean(i.onParts.ingest))} ms (same work as off, measured alongside)`);
   out.push(`   history costs ${(i.historyShare * 100).toFixed(0)}% of ingest time (target <= ${TARGETS.historyShare * 100}%: ${verdict(i.historyShare <= TARGETS.historyShare)})`);
@@ -129,7 +130,7 @@ export function runHistoryScale(progress: (text: string) => void): HistoryScaleR
   }
   if (run.includes('b')) {
     progress(`history 3b: ingest, ${nodes} nodes`);
-    ingest = measureIngest({ nodes, intervals: envInt('FSBENCH_HISTORY_INTERVALS', 12), progress });
+    ingest = measureIngest({ nodes, intervals: envInt('FSBENCH_HISTORY_INTERVALS', 36), progress });
   }
   if (run.includes('c')) {
     progress(`history 3c: report latency, ${nodes} nodes x ${days} days`);

@@ -218,6 +218,20 @@ describe('HistoryStore persistence and retention', () => {
     restarted.close();
   });
 
+  it('skips a frame it cannot read at open, counts it, and keeps the others', () => {
+    const dir = tempDir();
+    const clock = { now: T0 };
+    const first = openStore(clock, { dir });
+    for (let i = 0; i < 12; i++) first.recordSample(T0 + i * 10_000, [point('a', i)]);
+    first.close();
+    const db = new Database(join(dir, 'history.db'));
+    db.prepare('INSERT INTO rollup_minute_frame (last_hour, body) VALUES (?, ?)').run(T0 / HOUR, Buffer.from([1, 2, 200, 1]));
+    db.close();
+    const second = openStore(clock, { dir });
+    expect(second.stats).toMatchObject({ badFrames: 1, recoveredCells: 2 * 2 });
+    expect(rows(second, 'minute', 'a').map((r) => r.count)).toEqual([6, 6]);
+  });
+
   it('packs finished days\' hours into day blobs, exactly, and merges a late hour into a sealed day', () => {
     const clock = { now: T0 };
     const store = openStore(clock);
