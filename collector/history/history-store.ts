@@ -3,16 +3,15 @@
 // (node '*') beside each node's, kept for a retention per resolution.
 //
 // The hours not sealed yet live in memory, on each series' handle (open-minutes.ts): samples
-// fold into the current minute's cell, finished minutes are appended to the hour's journal, and
-// every `flushEveryMs` one transaction writes what the journals gained as one frame row for all
-// series (journal-frame.ts), so a restart loses at most one flush. Once an hour is over, its
-// journals become packed minute blobs and hour rows, a slice of series per timer tick
-// (journal-sealer.ts), and once a day is over its hour rows are packed into day blobs
-// (row-sealer.ts); queries read the open hours from memory and the rest from the tables.
-// Samples for an hour already sealed are written as rows, merged by readers and packed by the
-// row sealer too. After start-up
-// nothing here throws on bad input or a failing disk: it counts, logs at most once a minute,
-// and retries on the next flush.
+// fold into the current minute's cell, a finished minute is appended to its hour's journal and,
+// in the same pass, to the pending frame, which every `flushEveryMs` one transaction writes as
+// one row for all series (journal-frame.ts): a crash loses the open minute and what the last
+// flush had not written. Once an hour is over, its journals become packed minute blobs and hour
+// rows, a slice of series per timer tick (journal-sealer.ts), and once a day is over its hour
+// rows are packed into day blobs (row-sealer.ts); queries read the open hours from memory and
+// the rest from the tables. Samples for an hour already sealed are written as rows, merged by
+// readers and packed by the row sealer too. After start-up nothing here throws on bad input or a
+// failing disk: it counts, logs at most once a minute, and retries on the next flush.
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -291,8 +290,9 @@ export class HistoryStore {
   }
 
   /**
-   * Write what the open hours gained (minutes that are over) as one frame, and late rows, in one
-   * transaction. False when it failed (kept for the next try).
+   * Write the minutes closed since the last flush as one frame, and late rows, in one
+   * transaction; every series with open data gets its row. False when it failed (kept for the
+   * next try).
    */
   flush(): boolean {
     return this.flushOpen(false);

@@ -7,9 +7,10 @@
 // Zero-fill lives here too. The store is handed the current live counts, and a count that drops
 // to zero simply disappears from them; without a recorded 0 the rollups would keep the old value
 // as `last` and miss the drop in `min`. A series absent from a sample gets a 0 while it has been
-// absent for less than `holdMs` (to the second); after that it goes dormant (no more zeros; a removed pod or
-// node must not be written forever) and is dropped once its open hours are sealed. A dormant
-// series that reports again is the same handle, so one series never has two journals.
+// absent for less than `holdMs` (to the second); after that it goes dormant (no more zeros; a
+// removed pod or node must not be written forever) and is dropped once its open hours are
+// sealed. A dormant series that reports again is the same handle, so one series never has two
+// journals.
 
 import type { MinuteJournal } from './minute-journal.js';
 import { reportKindOf } from './report-kind.js';
@@ -68,12 +69,14 @@ export interface SeriesGroup {
   readonly handles: Map<number | string, SeriesHandle>;
   /** Its distinct handles (handles holds each under one or two keys). */
   readonly members: SeriesHandle[];
-  /** Two connection keys name one series here: a point cannot be folded before the call ends. */
+  /** Two connection keys name one series here: their points are added before folding. */
   collides: boolean;
-  /** The keys of the last counts seen, in their order, and their handles: the next counts (the same keys, usually in the same order) find theirs without a hash lookup. */
+  /**
+   * The keys of the last counts seen, in their order, and their handles: the next counts (the
+   * same keys, usually in the same order) find theirs without a hash lookup.
+   */
   readonly orderKeys: number[];
   readonly orderHandles: SeriesHandle[];
-
   /** The record call that last touched the group, how many of its members it touched, and which (bit i: members[i], for the first 30). */
   stamp: number;
   touched: number;
