@@ -92,7 +92,7 @@ export class JournalSealer {
     let oldest = Infinity;
     for (const handle of this.registry.handles()) {
       const hour = handle.journals[0]?.hour ?? Infinity;
-      const cellHour = handle.cellCount > 0 ? Math.floor(handle.cellMinute / MINUTES_PER_HOUR) : Infinity;
+      const cellHour = handle.count > 0 ? Math.floor(handle.cellMinute / MINUTES_PER_HOUR) : Infinity;
       oldest = Math.min(oldest, hour, cellHour);
     }
     // An hour older than the oldest seen here can only come from a late sample: sealed with it.
@@ -103,7 +103,7 @@ export class JournalSealer {
     }
     const queue: SeriesHandle[] = [];
     for (const handle of this.registry.handles()) {
-      if (handle.cellCount > 0 && Math.floor(handle.cellMinute / MINUTES_PER_HOUR) === oldest) closeCell(handle);
+      if (handle.count > 0 && Math.floor(handle.cellMinute / MINUTES_PER_HOUR) === oldest) closeCell(handle);
       if (handle.journals[0]?.hour === oldest) queue.push(handle);
     }
     this.cursor = { hour: oldest, queue, next: 0 };
@@ -119,7 +119,7 @@ export class JournalSealer {
       const merged = mergeMinutes(decodeMinutes(sealed.cells, MINUTES_PER_HOUR), minutes);
       this.replacePacked.run(hour, seriesId, merged.length, encodeMinutes(merged));
     }
-    const cell = { min: Infinity, max: -Infinity, sum: 0, count: 0, last: 0, lastAtMs: 0 };
+    const cell = { min: Infinity, max: -Infinity, sum: 0, count: 0, last: 0, lastAt: 0 };
     for (const c of minutes) {
       if (c.min < cell.min) cell.min = c.min;
       if (c.max > cell.max) cell.max = c.max;

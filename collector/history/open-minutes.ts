@@ -6,7 +6,7 @@
 import { MinuteJournal } from './minute-journal.js';
 import type { PackedCell } from './packed-minutes.js';
 import { mergeCell } from './packed-minutes.js';
-import { BUCKET_MS } from './rollup.js';
+import { BUCKET_MS, mergeSample } from './rollup.js';
 import type { SeriesHandle } from './series-registry.js';
 
 const MINUTES_PER_HOUR = 60;
@@ -20,36 +20,28 @@ export function foldSample(h: SeriesHandle, atMs: number, value: number): boolea
   const minute = Math.floor(atMs / BUCKET_MS.minute);
   // Whole ms into the minute: a small integer, kept in the object (see SeriesHandle.lastSeenS).
   const at = Math.floor(atMs - minute * BUCKET_MS.minute);
-  if (h.cellCount > 0 && minute === h.cellMinute) {
-    if (value < h.cellMin) h.cellMin = value;
-    if (value > h.cellMax) h.cellMax = value;
-    h.cellSum += value;
-    h.cellCount++;
-    // Samples of one instant keep record order; an earlier one in the minute does not replace last.
-    if (at >= h.cellLastAt) {
-      h.cellLast = value;
-      h.cellLastAt = at;
-    }
+  if (h.count > 0 && minute === h.cellMinute) {
+    mergeSample(h, value, at);
     return true;
   }
-  if (h.cellCount > 0 && minute < h.cellMinute) return false;
-  if (h.cellCount > 0) closeCell(h);
+  if (h.count > 0 && minute < h.cellMinute) return false;
+  if (h.count > 0) closeCell(h);
   h.cellMinute = minute;
-  h.cellMin = value;
-  h.cellMax = value;
-  h.cellSum = value;
-  h.cellCount = 1;
-  h.cellLast = value;
-  h.cellLastAt = at;
+  h.min = value;
+  h.max = value;
+  h.sum = value;
+  h.count = 1;
+  h.last = value;
+  h.lastAt = at;
   return true;
 }
 
 /** Move the current minute's cell into its hour's journal. */
 export function closeCell(h: SeriesHandle): void {
-  if (h.cellCount === 0) return;
+  if (h.count === 0) return;
   const hour = Math.floor(h.cellMinute / MINUTES_PER_HOUR);
-  journalOf(h, hour).append(h.cellMinute - hour * MINUTES_PER_HOUR, h.cellMin, h.cellMax, h.cellSum, h.cellCount, h.cellLast);
-  h.cellCount = 0;
+  journalOf(h, hour).append(h.cellMinute - hour * MINUTES_PER_HOUR, h.min, h.max, h.sum, h.count, h.last);
+  h.count = 0;
   h.dirty = true;
 }
 
@@ -82,8 +74,8 @@ export function openMinuteCells(h: SeriesHandle, fromMinute: number, toMinute: n
       if (c.slot >= fromMinute && c.slot <= toMinute) out.push(c);
     }
   }
-  if (h.cellCount > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute) {
-    const cell = { slot: h.cellMinute, min: h.cellMin, max: h.cellMax, sum: h.cellSum, count: h.cellCount, last: h.cellLast };
+  if (h.count > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute) {
+    const cell = { slot: h.cellMinute, min: h.min, max: h.max, sum: h.sum, count: h.count, last: h.last };
     const tail = out.at(-1);
     // A restart within the minute journaled it too; the open cell is the later.
     if (tail?.slot === cell.slot) out[out.length - 1] = mergeCell(tail, cell);
@@ -99,6 +91,6 @@ export function openPeak(h: SeriesHandle, fromMinute: number, toMinute: number):
     const first = journal.hour * MINUTES_PER_HOUR;
     if (first <= toMinute && first + MINUTES_PER_HOUR > fromMinute && journal.max > peak) peak = journal.max;
   }
-  if (h.cellCount > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute && h.cellMax > peak) peak = h.cellMax;
+  if (h.count > 0 && h.cellMinute >= fromMinute && h.cellMinute <= toMinute && h.max > peak) peak = h.max;
   return peak;
 }

@@ -9,7 +9,7 @@ import type { SeriesHandle } from './series-registry.js';
 export class PendingRollups {
   /** Series -> minute bucket -> cell. Keyed by handle: no key strings on the per-sample path. */
   private readonly bySeries = new Map<SeriesHandle, Map<number, Rollup>>();
-  private cellCount = 0;
+  private count = 0;
   private pointCount = 0;
 
   /** @param maxCells bound on buffered (series, minute) cells; beyond it new cells are refused. */
@@ -23,13 +23,13 @@ export class PendingRollups {
     if (cell) {
       mergeSample(cell, value, atMs);
     } else {
-      if (this.cellCount >= this.maxCells) return false;
+      if (this.count >= this.maxCells) return false;
       if (!minutes) {
         minutes = new Map();
         this.bySeries.set(series, minutes);
       }
       minutes.set(minute, rollupOf(value, atMs));
-      this.cellCount++;
+      this.count++;
     }
     this.pointCount++;
     return true;
@@ -37,7 +37,7 @@ export class PendingRollups {
 
   /** Buffered (series, minute) cells. */
   get cells(): number {
-    return this.cellCount;
+    return this.count;
   }
 
   /** Samples folded in since the last clear. */
@@ -51,7 +51,7 @@ export class PendingRollups {
 
   clear(): void {
     this.bySeries.clear();
-    this.cellCount = 0;
+    this.count = 0;
     this.pointCount = 0;
   }
 }

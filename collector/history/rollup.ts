@@ -12,12 +12,12 @@ export interface Rollup {
   sum: number;
   count: number;
   last: number;
-  /** Time of `last`, in memory only: keeps `last` right when samples arrive out of order within a flush. */
-  lastAtMs: number;
+  /** Time of `last` (ms; any origin, one per cell), in memory only: keeps `last` right when samples arrive out of order. */
+  lastAt: number;
 }
 
 export function rollupOf(value: number, atMs: number): Rollup {
-  return { min: value, max: value, sum: value, count: 1, last: value, lastAtMs: atMs };
+  return { min: value, max: value, sum: value, count: 1, last: value, lastAt: atMs };
 }
 
 /** Merge `from` into `into` (mutates `into`). */
@@ -27,21 +27,24 @@ export function mergeRollup(into: Rollup, from: Rollup): void {
   into.sum += from.sum;
   into.count += from.count;
   // Ties go to the later merge: samples recorded at the same instant keep record order.
-  if (from.lastAtMs >= into.lastAtMs) {
+  if (from.lastAt >= into.lastAt) {
     into.last = from.last;
-    into.lastAtMs = from.lastAtMs;
+    into.lastAt = from.lastAt;
   }
 }
 
-/** Merge one sample into `into` without allocating (the per-sample hot path). */
-export function mergeSample(into: Rollup, value: number, atMs: number): void {
+/**
+ * Merge one sample into `into` without allocating (the per-sample hot path: a series' open cell
+ * too). Samples of one instant keep record order.
+ */
+export function mergeSample(into: Rollup, value: number, at: number): void {
   if (value < into.min) into.min = value;
   if (value > into.max) into.max = value;
   into.sum += value;
   into.count++;
-  if (atMs >= into.lastAtMs) {
+  if (at >= into.lastAt) {
     into.last = value;
-    into.lastAtMs = atMs;
+    into.lastAt = at;
   }
 }
 

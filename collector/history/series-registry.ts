@@ -13,11 +13,13 @@
 // journals.
 
 import type { MinuteJournal } from './minute-journal.js';
+import type { Rollup } from './rollup.js';
 import { reportKindOf } from './report-kind.js';
 import type { SamplePoint, SeriesKey } from './series-key.js';
 import { checkLabels, clusterKeyOf } from './series-key.js';
 
-export interface SeriesHandle {
+/** A series in memory; as a Rollup it is its current minute's cell (count 0: none; lastAt in ms into the minute). */
+export interface SeriesHandle extends Rollup {
   readonly key: SeriesKey;
   /** The report this series is a row of (REPORT_KIND_CODE), or undefined. */
   readonly kind: number | undefined;
@@ -39,14 +41,8 @@ export interface SeriesHandle {
   /** The recordSample call that last touched this handle, and its value in that call. */
   stamp: number;
   value: number;
-  /** The current minute's cell (cellCount 0: none), and when its `last` was sampled (ms into the minute). */
+  /** The minute of the current cell. */
   cellMinute: number;
-  cellMin: number;
-  cellMax: number;
-  cellSum: number;
-  cellCount: number;
-  cellLast: number;
-  cellLastAt: number;
   /** Journals of closed minutes of hours not sealed yet, oldest hour first. */
   journals: MinuteJournal[];
   /** Journal bytes not in a frame yet. */
@@ -230,7 +226,7 @@ export class SeriesRegistry {
     const handle: SeriesHandle = {
       key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -1,
       lastSeenS: -1, dormant: false, forgotten: false, stamp: 0, value: 0,
-      cellMinute: -1, cellMin: 0, cellMax: 0, cellSum: 0, cellCount: 0, cellLast: 0, cellLastAt: 0,
+      cellMinute: -1, min: 0, max: 0, sum: 0, count: 0, last: 0, lastAt: 0,
       journals: [], dirty: false, queued: false, group, memberIndex: group.members.length, aliases: [id],
     };
     group.handles.set(id, handle);
@@ -242,5 +238,5 @@ export class SeriesRegistry {
 
 /** A current minute's cell or an unsealed journal: the handle must stay until they are sealed. */
 export function hasOpenData(handle: SeriesHandle): boolean {
-  return handle.cellCount > 0 || handle.journals.length > 0;
+  return handle.count > 0 || handle.journals.length > 0;
 }
