@@ -145,9 +145,9 @@ export function measureLatency(options: { nodes: number; days: number; workloads
     const queries = [
       timeQuery('port', `report --since ${days}d --by port (cluster-wide series)`, 100, 10_000, report({ since, by: 'port' })),
       timeQuery('workload-top', `report --since ${days}d --by workload --limit 10`, 100, 10_000, report({ since, by: 'workload', limit: 10 })),
-      timeQuery('workload', `report --since ${days}d --by workload (all ${workloads})`, 30, 15_000, report({ since, by: 'workload' })),
+      timeQuery('workload', `report --since ${days}d --by workload (all ${workloads})`, 100, 20_000, report({ since, by: 'workload' })),
       timeQuery('node-top10', `report --since ${days}d --by node --limit 10 (of ${nodes * 8} node series)`, 100, 10_000, report({ since, by: 'node', limit: 10 })),
-      timeQuery('node-top100', `report --since ${days}d --by node --limit 100`, 50, 15_000, report({ since, by: 'node', limit: 100 })),
+      timeQuery('node-top100', `report --since ${days}d --by node --limit 100`, 100, 20_000, report({ since, by: 'node', limit: 100 })),
       timeQuery('one-node', `series --node ${node} --step 1h over ${days}d (its 8 series)`, 100, 10_000,
         seriesOf({ from: end - since, to: end, stepMs: HOUR_MS, filter: { node } })),
       timeQuery('node-top10-7d', 'report --since 7d --by node --limit 10', 100, 10_000, report({ since: 7 * DAY_MS, by: 'node', limit: 10 })),

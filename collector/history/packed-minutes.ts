@@ -107,6 +107,18 @@ export function encodeMinutes(cells: readonly PackedCell[]): Buffer {
 
 /** Decode a blob from encodeMinutes of a group of `slots` slots. Throws RangeError on a malformed blob. */
 export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
+  const cells: PackedCell[] = [];
+  decodeCells(blob, slots, (slot, min, max, sum, count, last) => {
+    cells.push({ slot, min, max, sum, count, last });
+  });
+  return cells;
+}
+
+/**
+ * decodeMinutes without the cell objects: `visit` gets each cell's fields in slot order (a
+ * reader building its own objects allocates once per cell). Throws RangeError on a malformed blob.
+ */
+export function decodeCells(blob: Uint8Array, slots: number, visit: (slot: number, min: number, max: number, sum: number, count: number, last: number) => void): void {
   const r = new ByteReader(blob);
   const format = r.byte();
   const present: number[] = [];
@@ -122,7 +134,8 @@ export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
   }
   if (present.length === 0 || (present.at(-1) as number) >= slots) throw new RangeError('packed cells: bad slot set');
   if (format & FORMAT_FLOAT) {
-    return present.map((slot) => ({ slot, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() }));
+    for (const slot of present) visit(slot, r.float(), r.float(), r.float(), r.float(), r.float());
+    return;
   }
   let previousMin = r.varint();
   const layout: Array<{ ref: number; width: number }> = [];
@@ -135,12 +148,12 @@ export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
     for (let i = 0; i < present.length; i++) stream[i] = ref + r.bits(width);
   }
   const [counts, minDeltas, ranges, lasts, sums] = values as [number[], number[], number[], number[], number[]];
-  return present.map((slot, i) => {
+  for (let i = 0; i < present.length; i++) {
     const min = previousMin + unzigzag(minDeltas[i] as number);
     previousMin = min;
     const count = counts[i] as number;
-    return { slot, min, max: min + (ranges[i] as number), sum: count * min + (sums[i] as number), count, last: min + (lasts[i] as number) };
-  });
+    visit(present[i] as number, min, min + (ranges[i] as number), count * min + (sums[i] as number), count, min + (lasts[i] as number));
+  }
 }
 
 /**
@@ -148,16 +161,21 @@ export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
  * counts added, `later`'s last (it was written after). Returns a new ascending array.
  */
 export function mergeMinutes(earlier: readonly PackedCell[], later: readonly PackedCell[]): PackedCell[] {
-  const out: PackedCell[] = [];
+  return mergeByKey(earlier, later, (c) => c.slot);
+}
+
+/** mergeMinutes for any cells ordered by `keyOf` (a slot, a time): the merged cell keeps `a`'s other fields. */
+export function mergeByKey<T extends Cell>(earlier: readonly T[], later: readonly T[], keyOf: (cell: T) => number): T[] {
+  const out: T[] = [];
   let i = 0;
   let j = 0;
   while (i < earlier.length || j < later.length) {
     const a = earlier[i];
     const b = later[j];
-    if (b === undefined || (a !== undefined && a.slot < b.slot)) {
-      out.push({ ...(a as PackedCell) });
+    if (b === undefined || (a !== undefined && keyOf(a) < keyOf(b))) {
+      out.push({ ...(a as T) });
       i++;
-    } else if (a === undefined || b.slot < a.slot) {
+    } else if (a === undefined || keyOf(b) < keyOf(a)) {
       out.push({ ...b });
       j++;
     } else {
@@ -169,7 +187,16 @@ export function mergeMinutes(earlier: readonly PackedCell[], later: readonly Pac
   return out;
 }
 
-/** One cell of `a`'s slot holding both: `b` is the later (its last wins). */
-export function mergeCell(a: PackedCell, b: PackedCell): PackedCell {
-  return { slot: a.slot, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last };
+/** What a cell holds besides its place: the samples' min, max, sum, count and last. */
+export interface Cell {
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  last: number;
+}
+
+/** One cell of `a`'s place holding both: `b` is the later (its last wins). */
+export function mergeCell<T extends Cell>(a: T, b: T): T {
+  return { ...a, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), sum: a.sum + b.sum, count: a.count + b.count, last: b.last };
 }

@@ -11,10 +11,10 @@ import type { Step } from './capacity.js';
 import type { PackedGroup } from './packed-groups.js';
 import { PACKED_GROUPS } from './packed-groups.js';
 import type { PackedCell } from './packed-minutes.js';
-import { decodeMinutes, mergeCell, mergeMinutes } from './packed-minutes.js';
+import { decodeCells, mergeByKey, mergeCell } from './packed-minutes.js';
 import { openMinuteCells } from './open-minutes.js';
 import type { Resolution } from './rollup.js';
-import { bucketStartMs } from './rollup.js';
+import { BUCKET_MS } from './rollup.js';
 import type { SeriesKey } from './series-key.js';
 import type { SeriesHandle } from './series-registry.js';
 
@@ -79,22 +79,29 @@ export class StepReader {
   /** The series' steps in time order (empty when it has none in range). */
   read(seriesId: number): Step[] {
     const { slots } = this.packing;
-    // Cells here carry their absolute bucket in `slot`.
-    let cells: PackedCell[] = [];
+    const bucketMs = BUCKET_MS[this.resolution];
+    const { fromBucket, toBucket } = this;
+    let steps: Step[] = [];
     if (this.packed && this.packedRange) {
+      let base = 0;
+      // Straight to steps: one object per cell (reports read hundreds of thousands).
+      const visit = (slot: number, min: number, max: number, sum: number, count: number, last: number): void => {
+        const bucket = base + slot;
+        if (bucket >= fromBucket && bucket <= toBucket) steps.push({ t: bucket * bucketMs, min, max, sum, count, last });
+      };
       for (const [group, blob] of this.packed.all(this.packedRange[0], this.packedRange[1], seriesId) as Array<[number, Buffer]>) {
-        for (const c of decodeMinutes(blob, slots)) {
-          c.slot += group * slots;
-          if (c.slot >= this.fromBucket && c.slot <= this.toBucket) cells.push(c);
-        }
+        base = group * slots;
+        decodeCells(blob, slots, visit);
       }
     }
     const rows = this.rows && this.rowRange ? (this.rows.all(this.rowRange[0], this.rowRange[1], seriesId) as RollupRow[]) : [];
     // A bucket is in both only when a sample arrived after its group was sealed; the row is newer.
-    cells = mergeNewer(cells, rows.map((r): PackedCell => ({ slot: r[0], min: r[1], max: r[2], sum: r[3], count: r[4], last: r[5] })));
+    steps = mergeNewer(steps, rows.map((r): Step => ({ t: r[0] * bucketMs, min: r[1], max: r[2], sum: r[3], count: r[4], last: r[5] })));
     const open = this.open.get(seriesId);
-    if (open) cells = mergeNewer(cells, this.openCells(open));
-    return cells.map((c) => ({ t: bucketStartMs(c.slot, this.resolution), min: c.min, max: c.max, sum: c.sum, count: c.count, last: c.last }));
+    if (open) {
+      steps = mergeNewer(steps, this.openCells(open).map((c): Step => ({ t: c.slot * bucketMs, min: c.min, max: c.max, sum: c.sum, count: c.count, last: c.last })));
+    }
+    return steps;
   }
 
   /** The series' open minutes in range (absolute minutes in `slot`), folded into hours at hour resolution. */
@@ -112,14 +119,14 @@ export class StepReader {
 }
 
 /** `newer` merged into `older` by bucket; appended when it is all later (the usual case). */
-function mergeNewer(older: PackedCell[], newer: PackedCell[]): PackedCell[] {
+function mergeNewer(older: Step[], newer: Step[]): Step[] {
   if (newer.length === 0) return older;
   if (older.length === 0) return newer;
-  if ((older.at(-1) as PackedCell).slot < (newer[0] as PackedCell).slot) {
+  if ((older.at(-1) as Step).t < (newer[0] as Step).t) {
     for (const c of newer) older.push(c);
     return older;
   }
-  return mergeMinutes(older, newer);
+  return mergeByKey(older, newer, (c) => c.t);
 }
 
 /** The matching series, in id order. */
