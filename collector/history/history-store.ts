@@ -484,7 +484,7 @@ export class HistoryStore {
         series.queued = true;
         this.needsRow.push(series);
       }
-      this.frame.add(seriesId, journal.hour, journal.bytes, journal.persisted, journal.length);
+      this.frame.add(seriesId, journal.hour, journal, journal.persisted, journal.length);
       journal.persisted = journal.length;
     }
     series.dirty = false;

@@ -37,7 +37,7 @@ describe('minute journal', () => {
     const source = new MinuteJournal(9);
     for (let slot = 0; slot < 60; slot++) source.append(slot, slot, slot * 2, slot * 7, 6, slot + 1);
     const copy = new MinuteJournal(9);
-    copy.appendEncoded(source.bytes.copy());
+    copy.appendEncoded(source.copy());
     expect(copy.minutes()).toEqual(source.minutes());
     expect(() => new MinuteJournal(9).appendEncoded(Uint8Array.of(2 * 60))).toThrow(RangeError); // minute 60
     expect(() => new MinuteJournal(9).appendEncoded(Uint8Array.of(0, 0x80))).toThrow(RangeError); // truncated varint

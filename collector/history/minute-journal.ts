@@ -19,20 +19,22 @@ const MINUTES = 60;
 
 const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
 
-export class MinuteJournal {
-  readonly bytes = new BlockBytes();
-  /** Bytes already in a committed frame. */
+/** The journal is its bytes (one object per series and hour: fewer to reach at a minute's close). */
+export class MinuteJournal extends BlockBytes {
+  /** Bytes already taken into a frame (pending or committed). */
   persisted = 0;
-  /** The largest sample in the journal: ranks the open hour's series for top-N reports. */
-  max = -Infinity;
+  /** The largest sample in the journal (-1: none; counts are never negative): ranks the open hour's series for top-N reports. */
+  max = -1;
   /** Cells appended (a minute appended twice counts twice). */
   cells = 0;
 
-  constructor(readonly hour: number) {}
+  constructor(readonly hour: number) {
+    super();
+  }
 
   /** Append a cell of minute `slot` (0..59 within the hour). */
   append(slot: number, min: number, max: number, sum: number, count: number, last: number): void {
-    const w = this.bytes;
+    const w = this;
     if (isSmallInt(min) && isSmallInt(max) && isSmallInt(sum) && isSmallInt(count) && isSmallInt(last) &&
       min <= last && last <= max && count * min <= sum) {
       w.varint(slot * 2);
@@ -54,19 +56,11 @@ export class MinuteJournal {
     for (const c of readCells(bytes)) this.append(c.slot, c.min, c.max, c.sum, c.count, c.last);
   }
 
-  get length(): number {
-    return this.bytes.length;
-  }
-
-  /** Give the storage back (the hour is sealed or dropped). */
-  release(): void {
-    this.bytes.release();
-  }
 
   /** The journal's minutes, one cell each, ascending (slots 0..59, as encodeMinutes takes them). */
   minutes(): PackedCell[] {
     const slots: Array<PackedCell | undefined> = new Array<PackedCell | undefined>(MINUTES);
-    for (const c of readCells(this.bytes.copy())) {
+    for (const c of readCells(this.copy())) {
       const into = slots[c.slot];
       slots[c.slot] = into ? mergeCell(into, c) : c;
     }
