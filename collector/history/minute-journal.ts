@@ -34,18 +34,17 @@ export class MinuteJournal extends BlockBytes {
 
   /** Append a cell of minute `slot` (0..59 within the hour). */
   append(slot: number, min: number, max: number, sum: number, count: number, last: number): void {
-    const w = this;
     if (isSmallInt(min) && isSmallInt(max) && isSmallInt(sum) && isSmallInt(count) && isSmallInt(last) &&
       min <= last && last <= max && count * min <= sum) {
-      w.varint(slot * 2);
-      w.varint(min);
-      w.varint(max - min);
-      w.varint(last - min);
-      w.varint(count);
-      w.varint(sum - count * min);
+      this.varint(slot * 2);
+      this.varint(min);
+      this.varint(max - min);
+      this.varint(last - min);
+      this.varint(count);
+      this.varint(sum - count * min);
     } else {
-      w.varint(slot * 2 + 1);
-      for (const v of [min, max, sum, count, last]) w.float(v);
+      this.varint(slot * 2 + 1);
+      for (const v of [min, max, sum, count, last]) this.float(v);
     }
     if (max > this.max) this.max = max;
     this.cells++;

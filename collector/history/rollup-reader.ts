@@ -60,6 +60,10 @@ export class StepReader {
   private readonly rowRange: [number, number] | undefined;
   private readonly packed: Statement | undefined;
   private readonly packedRange: [number, number] | undefined;
+  /** Step objects reused from read to read, the first `used` of them handed out by this one. */
+  private readonly pool: Step[] = [];
+  private used = 0;
+  private readonly steps: Step[] = [];
 
   constructor(source: StepSource, private readonly resolution: Resolution, private readonly fromBucket: number, private readonly toBucket: number) {
     const db = source.database;
@@ -76,18 +80,23 @@ export class StepReader {
     }
   }
 
-  /** The series' steps in time order (empty when it has none in range). */
+  /**
+   * The series' steps in time order (empty when it has none in range). The steps are the
+   * reader's own, reused by the next read(): use or copy them before reading again (a report
+   * reads hundreds of thousands, and garbage that size slows everything around it).
+   */
   read(seriesId: number): Step[] {
     const { slots } = this.packing;
     const bucketMs = BUCKET_MS[this.resolution];
     const { fromBucket, toBucket } = this;
-    let steps: Step[] = [];
+    this.used = 0;
+    const steps = this.steps;
+    steps.length = 0;
     if (this.packed && this.packedRange) {
       let base = 0;
-      // Straight to steps: one object per cell (reports read hundreds of thousands).
       const visit = (slot: number, min: number, max: number, sum: number, count: number, last: number): void => {
         const bucket = base + slot;
-        if (bucket >= fromBucket && bucket <= toBucket) steps.push({ t: bucket * bucketMs, min, max, sum, count, last });
+        if (bucket >= fromBucket && bucket <= toBucket) steps.push(this.step(bucket * bucketMs, min, max, sum, count, last));
       };
       for (const [group, blob] of this.packed.all(this.packedRange[0], this.packedRange[1], seriesId) as Array<[number, Buffer]>) {
         base = group * slots;
@@ -96,12 +105,38 @@ export class StepReader {
     }
     const rows = this.rows && this.rowRange ? (this.rows.all(this.rowRange[0], this.rowRange[1], seriesId) as RollupRow[]) : [];
     // A bucket is in both only when a sample arrived after its group was sealed; the row is newer.
-    steps = mergeNewer(steps, rows.map((r): Step => ({ t: r[0] * bucketMs, min: r[1], max: r[2], sum: r[3], count: r[4], last: r[5] })));
+    let out = this.mergeNewer(steps, rows.map((r) => this.step(r[0] * bucketMs, r[1], r[2], r[3], r[4], r[5])));
     const open = this.open.get(seriesId);
-    if (open) {
-      steps = mergeNewer(steps, this.openCells(open).map((c): Step => ({ t: c.slot * bucketMs, min: c.min, max: c.max, sum: c.sum, count: c.count, last: c.last })));
+    if (open) out = this.mergeNewer(out, this.openCells(open).map((c) => this.step(c.slot * bucketMs, c.min, c.max, c.sum, c.count, c.last)));
+    return out;
+  }
+
+  /** A step from the reader's pool. */
+  private step(t: number, min: number, max: number, sum: number, count: number, last: number): Step {
+    let step = this.pool[this.used];
+    if (step) {
+      step.t = t;
+      step.min = min;
+      step.max = max;
+      step.sum = sum;
+      step.count = count;
+      step.last = last;
+    } else {
+      step = { t, min, max, sum, count, last };
+      this.pool.push(step);
     }
-    return steps;
+    this.used++;
+    return step;
+  }
+
+  /** `newer` merged into `older` by time; appended when it is all later (the usual case). */
+  private mergeNewer(older: Step[], newer: Step[]): Step[] {
+    if (newer.length === 0) return older;
+    if (older.length === 0 || (older.at(-1) as Step).t < (newer[0] as Step).t) {
+      for (const c of newer) older.push(c);
+      return older;
+    }
+    return mergeByKey(older, newer, (c) => c.t);
   }
 
   /** The series' open minutes in range (absolute minutes in `slot`), folded into hours at hour resolution. */
@@ -118,16 +153,6 @@ export class StepReader {
   }
 }
 
-/** `newer` merged into `older` by bucket; appended when it is all later (the usual case). */
-function mergeNewer(older: Step[], newer: Step[]): Step[] {
-  if (newer.length === 0) return older;
-  if (older.length === 0) return newer;
-  if ((older.at(-1) as Step).t < (newer[0] as Step).t) {
-    for (const c of newer) older.push(c);
-    return older;
-  }
-  return mergeByKey(older, newer, (c) => c.t);
-}
 
 /** The matching series, in id order. */
 export function selectSeries(db: Database, where: SeriesCondition): SeriesRow[] {
@@ -140,7 +165,10 @@ export function seriesKeyLookup(db: Database): (id: number) => SeriesKey | undef
   return (id) => statement.get(id) as SeriesKey | undefined;
 }
 
-/** Calls `onSeries` once per matching series that has steps in [fromBucket, toBucket], steps in time order. */
+/**
+ * Calls `onSeries` once per matching series that has steps in [fromBucket, toBucket], steps in
+ * time order; the steps are reused for the next series (see StepReader.read).
+ */
 export function readSeriesSteps(
   source: StepSource,
   resolution: Resolution,
