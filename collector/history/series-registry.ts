@@ -223,11 +223,13 @@ export class SeriesRegistry {
     const found = group.handles.get(id);
     if (found) return found;
     const key: SeriesKey = { node: group.node, port, direction, state, namespace: group.namespace, pod: group.pod, workload: group.workload };
+    // V8 lays the fields out in this order: what every sample touches comes first, together
+    // (two cache lines instead of four), the rest after.
     const handle: SeriesHandle = {
-      key, kind: reportKindOf(key), cluster: undefined, rowId: 0, rowEpoch: -1, writtenHour: -1, peakDay: -1, peakMax: -1,
-      lastSeenS: -1, dormant: false, forgotten: false, stamp: 0, value: 0,
-      cellMinute: -1, min: 0, max: 0, sum: 0, count: 0, last: 0, lastAt: 0,
-      journals: [], dirty: false, queued: false, group, memberIndex: group.members.length, aliases: [id],
+      stamp: 0, value: 0, lastSeenS: -1, dormant: false, group, memberIndex: group.members.length, cluster: undefined,
+      cellMinute: -1, min: 0, max: 0, sum: 0, count: 0, last: 0, lastAt: 0, dirty: false, rowEpoch: -1,
+      key, kind: reportKindOf(key), rowId: 0, writtenHour: -1, peakDay: -1, peakMax: -1, forgotten: false,
+      journals: [], queued: false, aliases: [id],
     };
     group.handles.set(id, handle);
     group.members.push(handle);
