@@ -1,7 +1,7 @@
 // Moves the rows of finished groups (minutes of an hour, hours of a day: packed-groups.ts) into
 // one packed blob per series and group. A group is sealed once it ended more than `graceMs` ago,
-// so rows still being written (and the minutes the zero-fill seed reads at start-up,
-// series-registry-seed.ts) stay rows. Work is done in slices of series ids, each a bounded
+// so rows still being written stay rows: late minutes (a sample after its hour was sealed from
+// memory) and the hours of the open day. Work is done in slices of series ids, each a bounded
 // transaction, so one pass never stalls the collector for long however many series there are.
 // A row that arrives after its group was sealed lands in rows again and is merged into the blob
 // by the next pass: still exact.
