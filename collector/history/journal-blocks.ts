@@ -70,14 +70,9 @@ export class BlockBytes extends ByteSink {
   copyTo(writer: ByteWriter, from: number, to: number): void {
     const out = writer.spaceFor(to - from);
     let at = writer.length;
-    const slabs = this.pool.slabs;
-    for (let i = from; i < to; i++) {
-      const id = this.blocks[i >> BLOCK_SHIFT] as number;
-      out[at++] = (slabs[id >> SLAB_SHIFT] as Uint8Array)[((id & SLAB_MASK) << BLOCK_SHIFT) + (i & (BLOCK_BYTES - 1))] as number;
-    }
+    for (let i = from; i < to; i++) out[at++] = this.at(i);
     writer.length = at;
   }
-
 
   /** A copy of the bytes in [from, to). */
   copy(from = 0, to = this.length): Uint8Array {

@@ -1,5 +1,5 @@
 // A frame: what one flush adds to the open hours' journals, for every series at once, as one
-// blob (one row of rollup_minute_frame, ~14 bytes per series and minute). Replaying the frames
+// blob (one row of rollup_minute_frame, ~13 bytes per series and minute). Replaying the frames
 // in order rebuilds the journals after a restart. Entry: varint series id, varint hour, varint
 // byte length, that many journal bytes (minute-journal.ts). Pure, no I/O.
 

@@ -14,7 +14,6 @@ import type { SeriesKey } from './series-key.js';
 import type { SeriesHandle, SeriesRegistry } from './series-registry.js';
 
 export interface Recovery {
-  series: number;
   cells: number;
   badFrames: number;
 }
@@ -27,7 +26,7 @@ export function recoverJournals(db: Database, registry: SeriesRegistry, writer: 
   const keyOf = db.prepare('SELECT node, port, direction, state, namespace, pod, workload, last_hour FROM series WHERE id = ?');
   const packed = db.prepare('SELECT 1 FROM rollup_minute_packed WHERE hour = ? AND series_id = ?').pluck();
   const handles = new Map<number, SeriesHandle | null>();
-  const result: Recovery = { series: 0, cells: 0, badFrames: 0 };
+  const result: Recovery = { cells: 0, badFrames: 0 };
   for (const body of db.prepare('SELECT body FROM rollup_minute_frame ORDER BY seq').pluck().iterate() as IterableIterator<Buffer>) {
     try {
       for (const { seriesId, hour, bytes } of readFrame(body)) {
@@ -51,7 +50,6 @@ export function recoverJournals(db: Database, registry: SeriesRegistry, writer: 
   }
   for (const handle of handles.values()) {
     if (!handle) continue;
-    result.series++;
     const journal = handle.journals.at(-1);
     const newest = journal?.minutes().at(-1);
     const seenMs = journal && newest ? (journal.hour * 60 + newest.slot + 1) * BUCKET_MS.minute - 1 : -Infinity;

@@ -10,10 +10,8 @@ import type { SeriesHandle, SeriesRegistry } from './series-registry.js';
 import { closeCell } from './open-minutes.js';
 import type { PackedCell } from './packed-minutes.js';
 import { decodeMinutes, encodeMinutes, mergeMinutes } from './packed-minutes.js';
-import { BUCKET_MS } from './rollup.js';
+import { BUCKET_MS, MINUTES_PER_HOUR } from './rollup.js';
 import type { RollupWriter } from './rollup-writer.js';
-
-const MINUTES_PER_HOUR = 60;
 
 export class JournalSealer {
   /** Hours up to this one are sealed (or being sealed): samples for them are late. */

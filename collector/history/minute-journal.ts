@@ -12,12 +12,9 @@
 import { ByteReader } from './byte-stream.js';
 import { BlockBytes } from './journal-blocks.js';
 import type { PackedCell } from './packed-minutes.js';
-import { mergeCell } from './packed-minutes.js';
+import { isIntegerCell, mergeCell } from './packed-minutes.js';
+import { MINUTES_PER_HOUR } from './rollup.js';
 
-const MAX_INT = 2 ** 48;
-const MINUTES = 60;
-
-const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
 
 /** The journal is its bytes (one object per series and hour: fewer to reach at a minute's close). */
 export class MinuteJournal extends BlockBytes {
@@ -34,8 +31,7 @@ export class MinuteJournal extends BlockBytes {
 
   /** Append a cell of minute `slot` (0..59 within the hour). */
   append(slot: number, min: number, max: number, sum: number, count: number, last: number): void {
-    if (isSmallInt(min) && isSmallInt(max) && isSmallInt(sum) && isSmallInt(count) && isSmallInt(last) &&
-      min <= last && last <= max && count * min <= sum) {
+    if (isIntegerCell(min, max, sum, count, last)) {
       this.varint(slot * 2);
       this.varint(min);
       this.varint(max - min);
@@ -58,7 +54,7 @@ export class MinuteJournal extends BlockBytes {
 
   /** The journal's minutes, one cell each, ascending (slots 0..59, as encodeMinutes takes them). */
   minutes(): PackedCell[] {
-    const slots: Array<PackedCell | undefined> = new Array<PackedCell | undefined>(MINUTES);
+    const slots: Array<PackedCell | undefined> = new Array<PackedCell | undefined>(MINUTES_PER_HOUR);
     for (const c of readCells(this.copy())) {
       const into = slots[c.slot];
       slots[c.slot] = into ? mergeCell(into, c) : c;
@@ -72,7 +68,7 @@ function* readCells(bytes: Uint8Array): Generator<PackedCell> {
   while (!r.atEnd) {
     const head = r.varint();
     const slot = Math.floor(head / 2);
-    if (slot >= MINUTES) throw new RangeError('minute journal: bad minute');
+    if (slot >= MINUTES_PER_HOUR) throw new RangeError('minute journal: bad minute');
     if (head % 2 === 1) {
       yield { slot, min: r.float(), max: r.float(), sum: r.float(), count: r.float(), last: r.float() };
       continue;

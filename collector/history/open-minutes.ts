@@ -6,10 +6,8 @@
 import { MinuteJournal } from './minute-journal.js';
 import type { PackedCell } from './packed-minutes.js';
 import { mergeCell } from './packed-minutes.js';
-import { BUCKET_MS, mergeSample } from './rollup.js';
+import { BUCKET_MS, mergeSample, MINUTES_PER_HOUR } from './rollup.js';
 import type { SeriesHandle } from './series-registry.js';
-
-const MINUTES_PER_HOUR = 60;
 
 /**
  * Fold a sample into the handle's current minute, closing the previous minute first when this

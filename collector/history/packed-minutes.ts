@@ -32,6 +32,12 @@ const FORMAT_FLOAT = 2;
 const MAX_INT = 2 ** 48;
 
 const isSmallInt = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT;
+
+/** Whether a cell's fields fit integer mode: whole, small, and ordered so every delta is >= 0. */
+export function isIntegerCell(min: number, max: number, sum: number, count: number, last: number): boolean {
+  return isSmallInt(min) && isSmallInt(max) && isSmallInt(sum) && isSmallInt(count) && isSmallInt(last) &&
+    min <= last && last <= max && count * min <= sum;
+}
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 const unzigzag = (v: number): number => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
 
@@ -67,8 +73,7 @@ export function encodeMinutes(cells: readonly PackedCell[]): Buffer {
   const w = new ByteWriter();
   const first = (cells[0] as PackedCell).slot;
   const run = (cells.at(-1) as PackedCell).slot - first + 1 === cells.length;
-  const integer = cells.every((c) => isSmallInt(c.min) && isSmallInt(c.max) && isSmallInt(c.sum) && isSmallInt(c.last) &&
-    isSmallInt(c.count) && c.min <= c.last && c.last <= c.max && c.count * c.min <= c.sum);
+  const integer = cells.every((c) => isIntegerCell(c.min, c.max, c.sum, c.count, c.last));
   w.byte((run ? 0 : FORMAT_BITMAP) | (integer ? 0 : FORMAT_FLOAT));
   if (run) {
     w.byte(first);

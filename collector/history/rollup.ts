@@ -6,6 +6,8 @@ export type Resolution = 'minute' | 'hour';
 
 export const BUCKET_MS: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000 };
 
+export const MINUTES_PER_HOUR = BUCKET_MS.hour / BUCKET_MS.minute;
+
 export interface Rollup {
   min: number;
   max: number;

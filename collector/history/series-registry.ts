@@ -136,7 +136,7 @@ export class SeriesRegistry {
   }
 
   /** The handle of a connection key in `group`; undefined when its labels are not acceptable. */
-  internConnection(group: SeriesGroup, connectionKey: number, labelsOf: ConnectionLabels): SeriesHandle | undefined {
+  private internConnection(group: SeriesGroup, connectionKey: number, labelsOf: ConnectionLabels): SeriesHandle | undefined {
     const found = group.handles.get(connectionKey);
     if (found) return found;
     const { port, direction, state } = labelsOf(connectionKey);
