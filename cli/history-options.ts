@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { durationBetween, parseDuration } from '../agent/duration.js';
-import type { HistoryStore } from '../collector/history/history-store.js';
+import type { HistoryThread } from '../collector/history/history-thread.js';
 import { argParser } from './agent-options.js';
 import { UsageError } from './usage-error.js';
 
@@ -27,12 +27,12 @@ export function addHistoryOptions(command: Command): Command {
     .option('--retain-hours <duration>', 'how long per-hour rollups are kept', argParser(retainHours), parseDuration('730d'));
 }
 
-/** Opens the store (loaded only when history is on: better-sqlite3 is a native module). */
-export async function openHistory(flags: HistoryFlags, logger: Logger): Promise<HistoryStore | undefined> {
+/** Opens the store on its worker thread (loaded only when history is on: better-sqlite3 is a native module). */
+export async function openHistory(flags: HistoryFlags, logger: Logger): Promise<HistoryThread | undefined> {
   if (!flags.history) return undefined;
   if (flags.retainHours < flags.retainMinutes) throw new UsageError('--retain-hours must be at least --retain-minutes (hours are the longer record)');
-  const { HistoryStore } = await import('../collector/history/history-store.js');
-  return HistoryStore.open({
+  const { HistoryThread } = await import('../collector/history/history-thread.js');
+  return HistoryThread.open({
     ...(flags.data ? { dir: flags.data } : {}),
     retention: { minutes: flags.retainMinutes, hours: flags.retainHours },
     logger,

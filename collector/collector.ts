@@ -4,14 +4,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { fleetMetrics } from './api/prometheus-metrics.js';
-import { connectionLabels } from './api/fleet-views.js';
 import { HttpApi } from './api/http-api.js';
 import type { BearerAuth } from './api/bearer-auth.js';
 import type { KeyPair } from '../agent/tls/pem-files.js';
 import type { DetailClient } from './detail/detail-client.js';
 import { FleetState } from './fleet-state.js';
 import type { PodDirectory } from './attribution/pod-directory.js';
-import type { HistoryStore } from './history/history-store.js';
+import type { HistoryThread } from './history/history-thread.js';
 import type { AlertChange } from './alerts/alert-types.js';
 import type { SurgeDetector } from './alerts/surge-detector.js';
 import { liveCountGroups } from './history/live-counts.js';
@@ -29,8 +28,8 @@ export interface CollectorOptions {
   pods?: PodDirectory;
   /** Per-pod metric series (opt-in: they churn with pods). */
   podSeries?: boolean;
-  /** Where history is kept; none: no history. */
-  history?: HistoryStore;
+  /** Where history is kept (on its own thread); none: no history. */
+  history?: HistoryThread;
   /** How often live counts are recorded into history. */
   historyEveryMs?: number;
   /** The collector's clock (tests). */
@@ -75,7 +74,7 @@ export class Collector {
   }
 
   /** The history store, if this collector keeps one. */
-  get history(): HistoryStore | undefined {
+  get history(): HistoryThread | undefined {
     return this.options.history;
   }
 
@@ -113,10 +112,10 @@ export class Collector {
     return address;
   }
 
-  /** Record the live counts into history now (the timer does it every historyEveryMs). */
-  recordHistory(history: HistoryStore, nowMs = this.state.now()): void {
+  /** Hand the live counts to history now (the timer does it every historyEveryMs); false: dropped (history behind or restarting). */
+  recordHistory(history: HistoryThread, nowMs = this.state.now()): boolean {
     this.state.sweep(nowMs);
-    history.recordCounts(nowMs, liveCountGroups(this.state), connectionLabels);
+    return history.record(nowMs, liveCountGroups(this.state));
   }
 
   /** Judge the fleet for surges now (the timer does it every alertsEveryMs). */
@@ -139,6 +138,6 @@ export class Collector {
     clearInterval(this.sweepTimer);
     clearInterval(this.historyTimer);
     await this.http.server.close();
-    this.options.history?.close();
+    await this.options.history?.close(this.state.now());
   }
 }

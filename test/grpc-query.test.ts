@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../collector/collector.js';
 import { SurgeDetector } from '../collector/alerts/surge-detector.js';
 import { addQueryService } from '../collector/api/grpc-query.js';
-import { HistoryStore } from '../collector/history/history-store.js';
+import { HistoryThread } from '../collector/history/history-thread.js';
 import { QueryServiceClient, ReportBy } from '../proto/gen/fleetstat/v1/query.js';
 import type { GetReportRequest, GetReportResponse, GetSeriesRequest, GetSeriesResponse, ListAlertsResponse } from '../proto/gen/fleetstat/v1/query.js';
 import { encodeLoad } from './support/alert-snapshots.js';
@@ -41,7 +41,7 @@ describe('QueryService history and alerts', () => {
   const load = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 
   beforeAll(async () => {
-    const history = HistoryStore.open({ now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
+    const history = await HistoryThread.open({ logger: pino({ level: 'silent' }), flushEveryMs: 0, pruneEveryMs: 0 });
     collector = new Collector({ cluster: 'test', logger: pino({ level: 'silent' }), history, alerts, now: () => clock.now });
     base = `http://127.0.0.1:${(await collector.start('127.0.0.1', 0)).port}`;
     ({ server, client } = await serve(collector));

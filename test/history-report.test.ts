@@ -4,7 +4,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../collector/collector.js';
-import { HistoryStore } from '../collector/history/history-store.js';
+import { HistoryThread } from '../collector/history/history-thread.js';
 import { encodeSnapshot } from './support/snapshots.js';
 import { fleetstat } from './support/fleetstat-cli.js';
 
@@ -19,7 +19,7 @@ describe('history through the collector', () => {
   const load = [10, 20, 30, 40, 30, 20, 10];
 
   beforeAll(async () => {
-    const history = HistoryStore.open({ now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
+    const history = await HistoryThread.open({ logger: pino({ level: 'silent' }), flushEveryMs: 0, pruneEveryMs: 0 });
     collector = new Collector({ cluster: 'test', logger: pino({ level: 'silent' }), history, now: () => clock.now });
     const address = await collector.start('127.0.0.1', 0);
     base = `http://127.0.0.1:${address.port}`;

@@ -10,15 +10,15 @@ import { keyDirection, keyPort, keyState } from '../../agent/snapshot/connection
 import type { SurgeDetector } from '../alerts/surge-detector.js';
 import type { FleetState } from '../fleet-state.js';
 import { HistoryQueryError } from '../history/history-errors.js';
-import type { HistoryStore } from '../history/history-store.js';
-import { queryReport, querySeries } from '../history/queries.js';
+import type { HistoryThread } from '../history/history-thread.js';
+import { HistoryUnavailableError } from '../history/history-thread.js';
 import {
   QueryRequestError, alertMessage, reportQueryOfRequest, reportResponseOf, seriesQueryOfRequest, seriesResponseOf,
 } from './query-messages.js';
 
 export interface QuerySources {
   state: FleetState;
-  history?: HistoryStore | undefined;
+  history?: HistoryThread | undefined;
   alerts?: SurgeDetector | undefined;
 }
 
@@ -29,9 +29,9 @@ export function addQueryService(server: Server, sources: QuerySources): void {
     getSummary: (_call, callback) => void state.sweepAfterInput().then(() => callback(null, summaryOf(state))),
     listNodes: (_call, callback) => void state.sweepAfterInput().then(() => callback(null, nodesOf(state))),
     getSeries: (call, callback) =>
-      answer(callback, () => seriesResponseOf(querySeries(needHistory(sources), seriesQueryOfRequest(call.request, state.now())))),
+      answer(callback, async () => seriesResponseOf(await needHistory(sources).series(seriesQueryOfRequest(call.request, state.now()), state.now()))),
     getReport: (call, callback) =>
-      answer(callback, () => reportResponseOf(queryReport(needHistory(sources), reportQueryOfRequest(call.request)))),
+      answer(callback, async () => reportResponseOf(await needHistory(sources).report(reportQueryOfRequest(call.request), state.now()))),
     listAlerts: (_call, callback) =>
       answer(callback, () => {
         const { alerts } = sources;
@@ -45,23 +45,22 @@ export function addQueryService(server: Server, sources: QuerySources): void {
 /** The feature is off in this collector (FAILED_PRECONDITION, as the HTTP API's 501). */
 class Unavailable extends Error {}
 
-function needHistory(sources: QuerySources): HistoryStore {
+function needHistory(sources: QuerySources): HistoryThread {
   if (!sources.history) throw new Unavailable('this collector keeps no history (started with --no-history)');
   return sources.history;
 }
 
-function answer<T>(callback: sendUnaryData<T>, query: () => T): void {
-  let reply: T;
-  try {
-    reply = query();
-  } catch (error) {
-    const code = error instanceof Unavailable ? status.FAILED_PRECONDITION
-      : error instanceof HistoryQueryError || error instanceof QueryRequestError ? status.INVALID_ARGUMENT
-        : status.INTERNAL;
-    callback({ code, details: (error as Error).message });
-    return;
-  }
-  callback(null, reply);
+function answer<T>(callback: sendUnaryData<T>, query: () => T | Promise<T>): void {
+  void (async () => query())().then(
+    (reply) => callback(null, reply),
+    (error: unknown) => {
+      const code = error instanceof Unavailable ? status.FAILED_PRECONDITION
+        : error instanceof HistoryQueryError || error instanceof QueryRequestError ? status.INVALID_ARGUMENT
+          : error instanceof HistoryUnavailableError ? status.UNAVAILABLE
+            : status.INTERNAL;
+      callback({ code, details: (error as Error).message });
+    },
+  );
 }
 
 function summaryOf(state: FleetState): GetSummaryResponse {

@@ -18,9 +18,9 @@ import { nodeDetailView, nodesView, summaryView } from './fleet-views.js';
 import { namespaceViews, podViews, workloadViews } from '../attribution/pod-views.js';
 import { dashboardRoute } from '../dashboard/dashboard-routes.js';
 import { HistoryQueryError } from '../history/history-errors.js';
-import type { HistoryStore } from '../history/history-store.js';
+import type { HistoryThread } from '../history/history-thread.js';
+import { HistoryUnavailableError } from '../history/history-thread.js';
 import type { SurgeDetector } from '../alerts/surge-detector.js';
-import { queryReport, querySeries } from '../history/queries.js';
 import { QueryParamError, reportQueryOf, reportView, seriesQueryOf } from './history-params.js';
 
 export interface HttpApiOptions {
@@ -30,7 +30,7 @@ export interface HttpApiOptions {
   /** Where detail requests go; without one /api/v1/connections answers 501. */
   detail?: DetailClient;
   /** History for /api/v1/series and /api/v1/report; without it they answer 501. */
-  history?: HistoryStore;
+  history?: HistoryThread;
   /** Surge detection for /api/v1/alerts. */
   alerts?: SurgeDetector;
   /** False until ingest is subscribed (and JetStream recovery has finished). */
@@ -84,8 +84,8 @@ export class HttpApi {
     if (path === '/api/v1/pods') return this.needPods(() => podViews(state));
     if (path === '/api/v1/workloads') return this.needPods(() => workloadViews(state));
     if (path === '/api/v1/namespaces') return this.needPods(() => namespaceViews(state));
-    if (path === '/api/v1/series') return this.withHistory((history) => querySeries(history, seriesQueryOf(url.searchParams, state.now())));
-    if (path === '/api/v1/report') return this.withHistory((history) => reportView(queryReport(history, reportQueryOf(url.searchParams))));
+    if (path === '/api/v1/series') return this.withHistory((history) => history.series(seriesQueryOf(url.searchParams, state.now()), state.now()));
+    if (path === '/api/v1/report') return this.withHistory(async (history) => reportView(await history.report(reportQueryOf(url.searchParams), state.now())));
     if (path === '/api/v1/alerts') {
       const { alerts } = this.options;
       if (!alerts) throw new HttpError(501, 'this collector runs no surge detection');
@@ -95,13 +95,14 @@ export class HttpApi {
     throw new HttpError(404, `no route ${path}`);
   }
 
-  private withHistory(query: (history: HistoryStore) => unknown): unknown {
+  private async withHistory(query: (history: HistoryThread) => Promise<unknown>): Promise<unknown> {
     const { history } = this.options;
     if (!history) throw new HttpError(501, 'this collector keeps no history (started with --no-history)');
     try {
-      return query(history);
+      return await query(history);
     } catch (error) {
       if (error instanceof HistoryQueryError || error instanceof QueryParamError) throw new HttpError(400, error.message);
+      if (error instanceof HistoryUnavailableError) throw new HttpError(503, error.message);
       throw error;
     }
   }

@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import type { CountGroup } from './count-batch.js';
 import { ensureDirectory } from './data-directory.js';
 import { HistoryStoreError } from './history-errors.js';
 import type { HistorySettings, HistoryStoreOptions } from './history-options.js';
@@ -54,15 +55,6 @@ const SEAL_GRACE_MS = 2 * 60_000;
 // room for a slow seal, and a later row is merged into the day's blob anyway.
 const DAY_SEAL_GRACE_MS = 2 * BUCKET_MS.hour;
 
-/** One node's or pod's live counts by the collector's numeric connection key (recordCounts). */
-export interface CountGroup {
-  node: string;
-  namespace?: string;
-  pod?: string;
-  workload?: string;
-  counts: ReadonlyMap<number, number>;
-}
-
 export type RecordRejectReason = PointRejectReason | 'bad_time' | 'bad_input' | 'closed';
 
 export interface HistoryStats {
@@ -92,6 +84,8 @@ export interface HistoryStats {
   /** At open: minute cells rebuilt from the last run's frames, and frames that could not be read. */
   recoveredCells: number;
   badFrames: number;
+  /** Time spent (ms) recording, flushing, sealing and pruning: what history costs the thread it runs on. */
+  busyMs: Record<'record' | 'flush' | 'seal' | 'prune', number>;
 }
 
 export interface RecordResult {
@@ -108,6 +102,7 @@ export class HistoryStore {
     rejected: { bad_value: 0, bad_key: 0, bad_time: 0, bad_input: 0, closed: 0 },
     transactions: 0, flushes: 0, flushErrors: 0, framesWritten: 0, rowsWritten: 0, prunedRows: 0, prunedSeries: 0, pruneErrors: 0,
     sealedCells: 0, sealErrors: 0, recoveredCells: 0, badFrames: 0,
+    busyMs: { record: 0, flush: 0, seal: 0, prune: 0 },
   };
   private readonly pending: PendingRollups;
   private readonly writer: RollupWriter;
@@ -198,6 +193,19 @@ export class HistoryStore {
    * Never throws.
    */
   recordSample(atMs: number, points: Iterable<SamplePoint>): RecordResult {
+    return this.timed('record', () => this.recordPoints(atMs, points));
+  }
+
+  /**
+   * recordSample for the collector's own counts: per node or pod, counts by numeric connection
+   * key, decoded to labels by `labelsOf` only the first time a series is seen. Each group at
+   * most once a call (a repeat is refused as bad_key). Never throws.
+   */
+  recordCounts(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
+    return this.timed('record', () => this.recordGroups(atMs, groups, labelsOf));
+  }
+
+  private recordPoints(atMs: number, points: Iterable<SamplePoint>): RecordResult {
     const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
     const stamp = this.begin();
     try {
@@ -217,12 +225,7 @@ export class HistoryStore {
     return this.fold(atMs, stamp, result);
   }
 
-  /**
-   * recordSample for the collector's own counts: per node or pod, counts by numeric connection
-   * key, decoded to labels by `labelsOf` only the first time a series is seen. Each group at
-   * most once a call (a repeat is refused as bad_key). Never throws.
-   */
-  recordCounts(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
+  private recordGroups(atMs: number, groups: Iterable<CountGroup>, labelsOf: ConnectionLabels): RecordResult {
     const result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
     const stamp = this.begin();
     const list = this.groupList;
@@ -295,7 +298,7 @@ export class HistoryStore {
    * next try).
    */
   flush(): boolean {
-    return this.flushOpen(false);
+    return this.timed('flush', () => this.flushOpen(false));
   }
 
   /** What the flush timer does: flush, then seal a bounded part of the finished hours. */
@@ -311,6 +314,10 @@ export class HistoryStore {
    * day blobs). Returns cells sealed.
    */
   seal(nowMs = this.now()): number {
+    return this.timed('seal', () => this.sealSlices(nowMs));
+  }
+
+  private sealSlices(nowMs: number): number {
     if (this.closed) return 0;
     try {
       const moved = this.db.transaction(() => {
@@ -342,6 +349,10 @@ export class HistoryStore {
 
   /** Delete rollups older than retention. Undefined when it failed (counted, logged). */
   prune(nowMs = this.now()): PruneResult | undefined {
+    return this.timed('prune', () => this.pruneOld(nowMs));
+  }
+
+  private pruneOld(nowMs: number): PruneResult | undefined {
     if (this.closed) return undefined;
     try {
       const result = this.db.transaction(() => this.pruner.prune(nowMs, this.retention))();
@@ -407,7 +418,11 @@ export class HistoryStore {
       result.accepted++;
     }
     this.stats.dropped += result.dropped;
-    if (this.pending.points >= this.flushPoints) this.flushAndSeal();
+    // Timed as part of the record call that made it due.
+    if (this.pending.points >= this.flushPoints) {
+      this.flushOpen(false);
+      this.sealSlices(this.now());
+    }
     return result;
   }
 
@@ -564,6 +579,15 @@ export class HistoryStore {
     series.stamp = stamp;
     series.value = value;
     this.touched.push(series);
+  }
+
+  private timed<T>(part: keyof HistoryStats['busyMs'], work: () => T): T {
+    const t0 = performance.now();
+    try {
+      return work();
+    } finally {
+      this.stats.busyMs[part] += performance.now() - t0;
+    }
   }
 
   private reject(result: RecordResult, reason: RecordRejectReason, n: number): RecordResult {

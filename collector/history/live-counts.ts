@@ -5,7 +5,7 @@
 
 import { nodePodCounts } from '../attribution/pod-views.js';
 import type { FleetState } from '../fleet-state.js';
-import type { CountGroup } from './history-store.js';
+import type { CountGroup } from './count-batch.js';
 
 export function* liveCountGroups(state: FleetState): Generator<CountGroup> {
   for (const record of state.registry.records()) {
