@@ -1,13 +1,16 @@
 // Bench part 3b: what recording history costs the collector's ingest. Two collectors take the
 // same encoded snapshots of 10,000 simulated nodes, interval after interval (interleaved, so
 // machine load hits both alike): one without history, one recording every interval as
-// collector.ts does (recordHistory: liveCountGroups -> recordCounts) and flushing and sealing as
-// its 5 s timer does. History's share is its time (recordHistory, flush, seal) over the
-// ingest-only collector's ingest time, both as means per interval. The first 7 intervals warm up
-// and are not counted: every node is new in the first, and the first minute's close (the 7th)
-// starts every series' journal for the hour, which happens once an hour. Hourly work is timed
-// apart and added per interval as 1/360 of it: that 7th interval's recordHistory and flush
-// (whole, not just the extra), and sealing one full open hour of every series from memory.
+// collector.ts does (recordHistory: liveCountGroups handed to the history thread as one batch).
+// History runs on its worker thread (history-thread.ts), with its own 5 s flush timer, while the
+// next interval is ingested: the ingest thread pays the handoff and whatever the worker's work
+// costs it (two threads sharing memory and caches). History's share is the collector's
+// ingest-thread time with history over its time without, both as means per interval. The worker's
+// own time (the store's busyMs) is reported beside it: CPU it takes on another core. The first 7
+// intervals warm up and are not counted: every node is new in the first, and the first minute's
+// close (the 7th) starts every series' journal for the hour, which happens once an hour. Hourly
+// work on the worker is timed apart: the rest of the hour filled with one sample a minute, then
+// the hour sealed.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +18,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Collector } from '../collector/collector.js';
 import { FleetState } from '../collector/fleet-state.js';
-import { HistoryStore } from '../collector/history/history-store.js';
+import type { HistoryStats } from '../collector/history/history-store.js';
+import { HistoryThread } from '../collector/history/history-thread.js';
 import { encodeSnapshot } from '../test/support/snapshots.js';
-import { fleetSeries, makeRandom, pointsAt, STATE_CODES, valueAt } from './history-model.js';
+import { countGroupsAt, fleetSeries, makeRandom, STATE_CODES, valueAt } from './history-model.js';
 import type { Timing } from './lib/stats.js';
 import { nowMs, timingOf } from './lib/stats.js';
 
@@ -29,28 +33,35 @@ export interface IngestResult {
   nodes: number;
   intervals: number;
   snapshotBytes: number;
-  /** Per interval (all nodes' snapshots), ms. */
+  /** Per interval (all nodes' snapshots), the ingest thread's ms: without history, and with it. */
   off: Timing;
   on: Timing;
-  /** Parts of the history collector's interval: its ingest, recordHistory, flush + seal. */
-  onParts: { ingest: Timing; record: Timing; flush: Timing };
-  /** One open hour of every series sealed (packed blobs, hour rows), ms; and the minute cells it held. */
-  sealHourMs: number;
-  sealCells: number;
-  /** The interval whose record starts every series' journal for a new hour: recordHistory + flush, ms. */
-  hourStartMs: number;
-  /**
-   * History's cost per interval: the means of recordHistory and flush (a minute's close happens
-   * every 6th interval: a median would leave it out), plus 1/360 of the hour's start and seal.
-   */
-  historyMs: number;
-  /** Snapshots per second without and with history, and history's cost as a share of ingest time. */
+  /** The history collector's interval: its ingest, and handing the counts to the history thread. */
+  onParts: { ingest: Timing; handoff: Timing };
+  /** The history worker's busy ms (store busyMs), means per counted interval, on its own thread. */
+  worker: {
+    record: number;
+    flush: number;
+    seal: number;
+    /** The interval whose record starts every series' journal for a new hour (recording + flush), and sealing one full open hour. */
+    hourStartMs: number;
+    sealHourMs: number;
+    sealCells: number;
+    /** record + flush + seal + 1/360 of the hourly work: the worker's time per 10 s interval. */
+    perIntervalMs: number;
+  };
+  /** Snapshots per second of the ingest thread without and with history. */
   throughputOff: number;
   throughputOn: number;
+  /** What history costs the ingest thread: (on - off) / off, as means per interval. */
   historyShare: number;
+  /** The handoff alone over ingest without history. */
+  handoffShare: number;
+  /** The worker's time per interval over the ingest thread's without history (what history would cost if it ran on the ingest thread). */
+  workerShare: number;
 }
 
-export function measureIngest(options: { nodes: number; intervals: number; progress: (text: string) => void }): IngestResult {
+export async function measureIngest(options: { nodes: number; intervals: number; progress: (text: string) => void }): Promise<IngestResult> {
   const { nodes, intervals } = options;
   const random = makeRandom(7);
   const fleet = fleetSeries(nodes, random);
@@ -58,7 +69,8 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
   const clock = { now: start };
   const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-ingest-'));
   const logger = pino({ level: 'silent' });
-  const history = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
+  // As the collector runs it: a data directory, the worker's own flush and prune timers.
+  const history = await HistoryThread.open({ dir, logger });
   const withHistory = new Collector({ cluster: 'test', logger, history, now: () => clock.now });
   const without = new FleetState({ cluster: 'test', logger, now: () => clock.now });
   try {
@@ -82,9 +94,10 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
     }
     const off: number[] = [];
     const on: number[] = [];
-    const parts = { ingest: [] as number[], record: [] as number[], flush: [] as number[] };
-    // Round 0 warms both up (every node is new there) and is not counted.
-    let hourStartMs = 0;
+    const parts = { ingest: [] as number[], handoff: [] as number[] };
+    // The worker's busy time before and after the hour's first minute close, and after the counted intervals.
+    let beforeHourStart: HistoryStats | undefined;
+    let afterWarmup: HistoryStats | undefined;
     for (let round = 0; round < WARMUP + intervals; round++) {
       clock.now = start + round * INTERVAL_MS;
       const snapshots = rounds[round]!;
@@ -98,12 +111,10 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
         const t0 = nowMs();
         for (const bytes of snapshots) withHistory.state.ingest(bytes, origin);
         const t1 = nowMs();
-        withHistory.recordHistory(history, clock.now);
-        const t2 = nowMs();
-        history.flushAndSeal();
-        return [t1 - t0, t2 - t1, nowMs() - t2];
+        if (!withHistory.recordHistory(history, clock.now)) throw new Error('history dropped a batch: its worker fell behind');
+        return [t1 - t0, nowMs() - t1];
       };
-      // Alternate which goes first.
+      // Alternate which goes first. The worker records this interval while the next is ingested.
       let offMs: number;
       let onMs: number[];
       if (round % 2 === 0) {
@@ -113,50 +124,60 @@ export function measureIngest(options: { nodes: number; intervals: number; progr
         onMs = runOn();
         offMs = runOff();
       }
-      if (round === WARMUP - 1) hourStartMs = onMs[1]! + onMs[2]!;
+      // A turn of the event loop, as between a collector's intervals: the worker's answers are read.
+      await new Promise((resolve) => setImmediate(resolve));
+      // Barriers (untimed) only around the warm-up's hour start.
+      if (round === WARMUP - 2) beforeHourStart = await history.settle(clock.now);
+      if (round === WARMUP - 1) afterWarmup = await history.settle(clock.now);
       if (round < WARMUP) continue;
       off.push(offMs);
-      on.push(onMs[0]! + onMs[1]! + onMs[2]!);
+      on.push(onMs[0]! + onMs[1]!);
       parts.ingest.push(onMs[0]!);
-      parts.record.push(onMs[1]!);
-      parts.flush.push(onMs[2]!);
+      parts.handoff.push(onMs[1]!);
     }
     const accepted = withHistory.state.counters.accepted;
     if (accepted !== nodes * (WARMUP + intervals)) throw new Error(`history collector accepted ${accepted} snapshots, expected ${nodes * (WARMUP + intervals)}`);
+    const counted = await history.settle(clock.now);
 
     // A full open hour for every series: one sample a minute (the model's values) for the rest
-    // of the hour, flushed as the timer would, then the hour sealed.
+    // of the hour, then the hour sealed.
     options.progress('  3b: filling the open hour of every series, then sealing it');
     for (let t = clock.now + 60_000; t < start + 3_600_000; t += 60_000) {
       clock.now = t;
-      history.recordSample(t, pointsAt(fleet, t, start, random));
-      history.flush();
+      history.record(t, countGroupsAt(fleet, t, start, random));
+      await history.settle(t);
     }
-    clock.now = start + 3_600_000 + 30 * 60_000;
-    history.flush();
-    const sealedBefore = history.stats.sealedCells;
-    const t0 = nowMs();
-    while (history.seal() > 0);
-    const sealHourMs = nowMs() - t0;
-    const sealCells = history.stats.sealedCells - sealedBefore;
+    const filled = await history.settle(clock.now);
+    const sealed = await history.settle(start + 3_600_000 + 30 * 60_000);
 
-    const offT = timingOf(off);
-    const onT = timingOf(on);
     const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-    const historyMs = mean(parts.record) + mean(parts.flush) + (hourStartMs + sealHourMs) / 360;
-    const ingestMs = mean(off);
+    const busy = (to: HistoryStats, from: HistoryStats, part: keyof HistoryStats['busyMs']): number => to.busyMs[part] - from.busyMs[part];
+    const first = afterWarmup!;
+    const worker = {
+      record: busy(counted, first, 'record') / intervals,
+      flush: busy(counted, first, 'flush') / intervals,
+      seal: (busy(counted, first, 'seal') + busy(counted, first, 'prune')) / intervals,
+      hourStartMs: busy(first, beforeHourStart!, 'record') + busy(first, beforeHourStart!, 'flush'),
+      sealHourMs: busy(sealed, filled, 'seal'),
+      sealCells: sealed.sealedCells - filled.sealedCells,
+      perIntervalMs: 0,
+    };
+    worker.perIntervalMs = worker.record + worker.flush + worker.seal + (worker.hourStartMs + worker.sealHourMs) / 360;
+    const offMs = mean(off);
+    const onMs = mean(on);
     return {
       nodes, intervals, snapshotBytes: Math.round(snapshotBytes / rounds.length / nodes),
-      off: offT, on: onT,
-      onParts: { ingest: timingOf(parts.ingest), record: timingOf(parts.record), flush: timingOf(parts.flush) },
-      sealHourMs, sealCells, hourStartMs, historyMs,
-      throughputOff: nodes / (ingestMs / 1000),
-      throughputOn: nodes / ((ingestMs + historyMs) / 1000),
-      historyShare: historyMs / ingestMs,
+      off: timingOf(off), on: timingOf(on),
+      onParts: { ingest: timingOf(parts.ingest), handoff: timingOf(parts.handoff) },
+      worker,
+      throughputOff: nodes / (offMs / 1000),
+      throughputOn: nodes / (onMs / 1000),
+      historyShare: (onMs - offMs) / offMs,
+      handoffShare: mean(parts.handoff) / offMs,
+      workerShare: worker.perIntervalMs / offMs,
     };
   } finally {
-    history.close();
+    await history.close(clock.now);
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

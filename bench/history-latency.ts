@@ -5,18 +5,21 @@
 // triangle wave, 1% growth a day, ±10% noise from an integer hash), packed into one blob per
 // series and finished day with the sealer's encoder (sealing 56 million rows through the store
 // would take many minutes), the last day's as hour rows, and the day-peak index by the writer's
-// rule (largest hour max per series and day, kind from reportKindOf). Queries then run through the real query code
-// (queryReport, querySeries) on a HistoryStore opened on that file, repeated for p50 and p99.
+// rule (largest hour max per series and day, kind from reportKindOf). Queries then run as the
+// collector's API runs them: through its history thread (history-thread.ts), whose worker opens
+// the file and answers with the real query code (queryReport, querySeries), the answer copied
+// back to this thread; repeated for p50 and p99.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../collector/history/capacity.js';
 import { HistoryStore } from '../collector/history/history-store.js';
+import { pino } from 'pino';
 import type { PackedCell } from '../collector/history/packed-minutes.js';
 import { encodeMinutes } from '../collector/history/packed-minutes.js';
+import { HistoryThread } from '../collector/history/history-thread.js';
 import type { ReportQuery, SeriesQuery } from '../collector/history/queries.js';
-import { queryReport, querySeries } from '../collector/history/queries.js';
 import { reportKindOf } from '../collector/history/report-kind.js';
 import { CLUSTER_NODE } from '../collector/history/series-key.js';
 import { DAY_MS, fleetSeries, makeRandom, STATES } from './history-model.js';
@@ -108,20 +111,20 @@ function build(db: HistoryStore['database'], nodes: number, workloads: number, f
   return { series: built.length };
 }
 
-function timeQuery(id: string, what: string, maxRuns: number, budgetMs: number, run: () => number): LatencyRow {
-  run(); // warm-up: statements prepared, pages cached
+async function timeQuery(id: string, what: string, maxRuns: number, budgetMs: number, run: () => Promise<number>, minRuns = 5): Promise<LatencyRow> {
+  await run(); // warm-up: statements prepared, pages cached
   const times: number[] = [];
   let rows = 0;
   const started = nowMs();
-  while (times.length < maxRuns && (times.length < 5 || nowMs() - started < budgetMs)) {
+  while (times.length < maxRuns && (times.length < minRuns || nowMs() - started < budgetMs)) {
     const t0 = nowMs();
-    rows = run();
+    rows = await run();
     times.push(nowMs() - t0);
   }
   return { id, what, runs: times.length, p50: percentile(times, 50) as number, p99: percentile(times, 99) as number, max: Math.max(...times), rows };
 }
 
-export function measureLatency(options: { nodes: number; days: number; workloads: number; progress: (text: string) => void }): LatencyResult {
+export async function measureLatency(options: { nodes: number; days: number; workloads: number; progress: (text: string) => void }): Promise<LatencyResult> {
   const { nodes, days, workloads } = options;
   const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-latency-'));
   const start = Date.UTC(2024, 0, 1);
@@ -129,30 +132,31 @@ export function measureLatency(options: { nodes: number; days: number; workloads
   const clock = { now: end };
   try {
     const began = nowMs();
-    let store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
+    const store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
     const { series } = build(store.database, nodes, workloads, start / HOUR_MS, days * 24, options.progress);
+    const counts = store.database.prepare(`SELECT (SELECT count(*) FROM rollup_hour) AS hours, (SELECT count(*) FROM rollup_hour_packed) AS days,
+      (SELECT count(*) FROM rollup_day_peak) AS peaks`).get() as { hours: number; days: number; peaks: number };
     store.close();
     const buildSeconds = (nowMs() - began) / 1000;
     // A fresh open, as a collector after a restart: nothing cached but what SQLite reads.
-    store = HistoryStore.open({ dir, now: () => clock.now, flushEveryMs: 0, pruneEveryMs: 0 });
-    const counts = store.database.prepare(`SELECT (SELECT count(*) FROM rollup_hour) AS hours, (SELECT count(*) FROM rollup_hour_packed) AS days,
-      (SELECT count(*) FROM rollup_day_peak) AS peaks`).get() as { hours: number; days: number; peaks: number };
+    const thread = await HistoryThread.open({ dir, logger: pino({ level: 'silent' }), flushEveryMs: 0, pruneEveryMs: 0 });
     const since = days * DAY_MS;
-    const report = (q: ReportQuery) => () => queryReport(store, q).rows.length;
+    const report = (q: ReportQuery) => async () => (await thread.report(q, clock.now)).rows.length;
     const node = `node-${Math.floor(nodes / 2)}`;
-    const seriesOf = (q: SeriesQuery) => () => querySeries(store, q).series.length;
+    const seriesOf = (q: SeriesQuery) => async () => (await thread.series(q, clock.now)).series.length;
     options.progress('  3c: timing queries');
-    const queries = [
-      timeQuery('port', `report --since ${days}d --by port (cluster-wide series)`, 100, 10_000, report({ since, by: 'port' })),
-      timeQuery('workload-top', `report --since ${days}d --by workload --limit 10`, 100, 10_000, report({ since, by: 'workload', limit: 10 })),
-      timeQuery('workload', `report --since ${days}d --by workload (all ${workloads})`, 100, 20_000, report({ since, by: 'workload' })),
-      timeQuery('node-top10', `report --since ${days}d --by node --limit 10 (of ${nodes * 8} node series)`, 100, 10_000, report({ since, by: 'node', limit: 10 })),
-      timeQuery('node-top100', `report --since ${days}d --by node --limit 100`, 100, 20_000, report({ since, by: 'node', limit: 100 })),
-      timeQuery('one-node', `series --node ${node} --step 1h over ${days}d (its 8 series)`, 100, 10_000,
-        seriesOf({ from: end - since, to: end, stepMs: HOUR_MS, filter: { node } })),
-      timeQuery('node-top10-7d', 'report --since 7d --by node --limit 10', 100, 10_000, report({ since: 7 * DAY_MS, by: 'node', limit: 10 })),
-    ];
-    store.close();
+    // One at a time: each query has the worker to itself.
+    const queries: LatencyRow[] = [];
+    queries.push(await timeQuery('port', `report --since ${days}d --by port (cluster-wide series)`, 100, 10_000, report({ since, by: 'port' })));
+    queries.push(await timeQuery('workload-top', `report --since ${days}d --by workload --limit 10`, 100, 10_000, report({ since, by: 'workload', limit: 10 })));
+    queries.push(await timeQuery('workload', `report --since ${days}d --by workload (all ${workloads})`, 100, 20_000, report({ since, by: 'workload' })));
+    queries.push(await timeQuery('node-top10', `report --since ${days}d --by node --limit 10 (of ${nodes * 8} node series)`, 100, 10_000, report({ since, by: 'node', limit: 10 })));
+    queries.push(await timeQuery('node-top100', `report --since ${days}d --by node --limit 100`, 100, 20_000, report({ since, by: 'node', limit: 100 })));
+    queries.push(await timeQuery('one-node', `series --node ${node} --step 1h over ${days}d (its 8 series)`, 100, 10_000,
+      seriesOf({ from: end - since, to: end, stepMs: HOUR_MS, filter: { node } })));
+    queries.push(await timeQuery('node-top10-7d', 'report --since 7d --by node --limit 10', 100, 10_000, report({ since: 7 * DAY_MS, by: 'node', limit: 10 })));
+    queries.push(await timeQuery('node', `report --since ${days}d --by node (all ${nodes * 8} node series)`, 3, 0, report({ since, by: 'node' }), 3));
+    await thread.close(clock.now);
     return { nodes, days, series, hourRows: counts.hours, packedDays: counts.days, dayPeakRows: counts.peaks, fileBytes: statSync(join(dir, 'history.db')).size, buildSeconds, queries };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,10 @@
 // wave (0.5x to 1.5x), a slow growth, and ±10% noise (±2 more for the small ones).
 // Deterministic (mulberry32), so runs compare.
 
+import { connectionKey } from '../agent/snapshot/connection-key.js';
+import type { CountGroup } from '../collector/history/count-batch.js';
 import type { SamplePoint } from '../collector/history/series-key.js';
+import { Direction } from '../proto/gen/fleetstat/v1/snapshot.js';
 
 export const DAY_MS = 86_400_000;
 export const STATES = ['ESTABLISHED', 'TIME_WAIT', 'SYN_RECV', 'CLOSE_WAIT', 'FIN_WAIT2', 'LAST_ACK', 'FIN_WAIT1', 'CLOSING'];
@@ -53,4 +56,16 @@ export function pointsAt(fleet: readonly ModelSeries[], tMs: number, startMs: nu
     if (value > 0) points.push({ node: s.node, port: 80, direction: 'inbound', state: STATES[s.state] as string, value });
   }
   return points;
+}
+
+/** The same, as the collector hands them to history: per node, counts by connection key (inbound :80). */
+export function countGroupsAt(fleet: readonly ModelSeries[], tMs: number, startMs: number, random: () => number): CountGroup[] {
+  const groups = new Map<string, Map<number, number>>();
+  for (const s of fleet) {
+    const value = valueAt(s, tMs, startMs, random);
+    let counts = groups.get(s.node);
+    if (!counts) groups.set(s.node, (counts = new Map()));
+    if (value > 0) counts.set(connectionKey(80, Direction.DIRECTION_INBOUND, STATE_CODES[s.state] as number), value);
+  }
+  return [...groups].map(([node, counts]) => ({ node, counts }));
 }

@@ -384,7 +384,7 @@ async function main(): Promise<number> {
   progress(`wrote ${relative(process.cwd(), OUT)}`);
   if (process.env.FSBENCH_HISTORY !== '0') {
     progress('section 4: history at fleet scale');
-    const history = runHistoryScale(progress);
+    const history = await runHistoryScale(progress);
     const historyText = historyReport(history);
     process.stdout.write(`\n${historyText}\n`);
     progress(`wrote ${relative(process.cwd(), writeHistoryResults(history, historyText))}`);

@@ -114,6 +114,8 @@ export class HistoryThread {
       return Promise.reject(new HistoryUnavailableError(this.closing ? 'history is closed' : 'history is restarting after its worker failed'));
     }
     const id = this.nextId++;
+    // An answer awaited keeps the process alive (an idle worker does not).
+    worker.ref();
     return new Promise<unknown>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ ...request, id });
@@ -159,6 +161,8 @@ export class HistoryThread {
         this.waiting.delete(reply.id);
         if ('error' in reply) waiter?.reject(errorOf(reply.error));
         else waiter?.resolve(reply.result);
+        // Closing: stay referenced until the worker has exited (close() awaits it).
+        if (this.waiting.size === 0 && !this.closing) this.worker?.unref();
         return;
       }
       case 'log':
