@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Step } from './capacity.js';
-import { average, capacityStats, last, p95, peak, percentile, timeToLimit, trend } from './capacity.js';
+import { average, capacityStats, kthSmallest, last, p95, peak, percentile, timeToLimit, trend } from './capacity.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
@@ -22,6 +22,21 @@ describe('capacity figures', () => {
     expect(p95([])).toBeUndefined();
     // Per-step maxima, not means: a step averaging 1 with one sample at 50 counts as 50.
     expect(p95([step(T0, 50, { sum: 60, count: 60 })])).toBe(50);
+  });
+
+  it('selects the k-th smallest as a sort would, duplicates and all', () => {
+    let seed = 1;
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let run = 0; run < 500; run++) {
+      const n = 1 + Math.floor(random() * 800);
+      // Few distinct values in half the runs: long runs of equal keys.
+      const spread = run % 2 === 0 ? 5 : 1e6;
+      const values = Array.from({ length: n }, () => Math.floor(random() * spread));
+      const sorted = [...values].sort((a, b) => a - b);
+      const k = 1 + Math.floor(random() * n);
+      expect(kthSmallest(Float64Array.from(values), n, k)).toBe(sorted[k - 1]);
+      expect(percentile(values, 95)).toBe(sorted[Math.ceil(0.95 * n) - 1]);
+    }
   });
 
   it('peak, avg and last', () => {

@@ -57,14 +57,53 @@ export function peak(steps: readonly Step[]): number | undefined {
 /** Nearest-rank percentile (p in (0, 100]) of `values`; integer p keeps the rank exact. */
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
-  // A typed array sorts numerically without a comparator call per pair (a report sorts 720 per series).
-  const sorted = new Float64Array(values).sort();
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100)));
-  return sorted[rank - 1];
+  return kthSmallest(Float64Array.from(values), values.length, nearestRank(p, values.length));
 }
 
+/** Step maxima of the series p95 is working on (reused: a report computes it for every series). */
+let maxima = new Float64Array(1024);
+
 export function p95(steps: readonly Step[]): number | undefined {
-  return percentile(steps.map((s) => s.max), 95);
+  const n = steps.length;
+  if (n === 0) return undefined;
+  if (maxima.length < n) maxima = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) maxima[i] = (steps[i] as Step).max;
+  return kthSmallest(maxima, n, nearestRank(95, n));
+}
+
+function nearestRank(p: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil((p * n) / 100)));
+}
+
+/**
+ * The k-th smallest (1-based) of a[0..n), reordering a: quickselect, linear on average where a
+ * sort is n log n (a report ranks 720 steps per series).
+ */
+export function kthSmallest(a: Float64Array, n: number, k: number): number {
+  const target = k - 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[lo..j] <= pivot <= a[i..hi]; between them, pivots.
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target] as number;
 }
 
 export function average(steps: readonly Step[]): number | undefined {

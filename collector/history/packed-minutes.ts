@@ -126,40 +126,54 @@ export function decodeMinutes(blob: Uint8Array, slots: number): PackedCell[] {
 export function decodeCells(blob: Uint8Array, slots: number, visit: (slot: number, min: number, max: number, sum: number, count: number, last: number) => void): void {
   const r = new ByteReader(blob);
   const format = r.byte();
-  const present: number[] = [];
+  // Scratch shared by every call (a report decodes millions of blobs; nothing here is reentrant).
+  const present = scratch.present;
+  let n = 0;
   if (format & FORMAT_BITMAP) {
     for (let i = 0; i < 8; i++) {
       const b = r.byte();
-      for (let k = 0; k < 8; k++) if (b & (1 << k)) present.push(i * 8 + k);
+      for (let k = 0; k < 8; k++) if (b & (1 << k)) present[n++] = i * 8 + k;
     }
   } else {
     const first = r.byte();
-    const n = r.byte();
-    for (let k = 0; k < n; k++) present.push(first + k);
+    n = r.byte();
+    if (first + n > slots) throw new RangeError('packed cells: bad slot set');
+    for (let k = 0; k < n; k++) present[k] = first + k;
   }
-  if (present.length === 0 || (present.at(-1) as number) >= slots) throw new RangeError('packed cells: bad slot set');
+  if (n === 0 || (present[n - 1] as number) >= slots) throw new RangeError('packed cells: bad slot set');
   if (format & FORMAT_FLOAT) {
-    for (const slot of present) visit(slot, r.float(), r.float(), r.float(), r.float(), r.float());
+    for (let i = 0; i < n; i++) visit(present[i] as number, r.float(), r.float(), r.float(), r.float(), r.float());
     return;
   }
   let previousMin = r.varint();
-  const layout: Array<{ ref: number; width: number }> = [];
-  for (let s = 0; s < STREAMS; s++) layout.push({ ref: r.varint(), width: r.byte() });
-  const values: number[][] = layout.map(({ ref, width }) => present.map(() => (width === 0 ? ref : NaN)));
+  const { refs, widths, values } = scratch;
   for (let s = 0; s < STREAMS; s++) {
-    const { ref, width } = layout[s] as { ref: number; width: number };
-    if (width === 0) continue;
-    const stream = values[s] as number[];
-    for (let i = 0; i < present.length; i++) stream[i] = ref + r.bits(width);
+    refs[s] = r.varint();
+    widths[s] = r.byte();
   }
-  const [counts, minDeltas, ranges, lasts, sums] = values as [number[], number[], number[], number[], number[]];
-  for (let i = 0; i < present.length; i++) {
+  for (let s = 0; s < STREAMS; s++) {
+    const ref = refs[s] as number;
+    const width = widths[s] as number;
+    const stream = values[s] as Float64Array;
+    if (width === 0) stream.fill(ref, 0, n);
+    else for (let i = 0; i < n; i++) stream[i] = ref + r.bits(width);
+  }
+  const [counts, minDeltas, ranges, lasts, sums] = values as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  for (let i = 0; i < n; i++) {
     const min = previousMin + unzigzag(minDeltas[i] as number);
     previousMin = min;
     const count = counts[i] as number;
     visit(present[i] as number, min, min + (ranges[i] as number), count * min + (sums[i] as number), count, min + (lasts[i] as number));
   }
 }
+
+/** A blob holds at most 64 slots (its bitmap's width). */
+const scratch = {
+  present: new Uint8Array(64),
+  refs: new Float64Array(STREAMS),
+  widths: new Uint8Array(STREAMS),
+  values: Array.from({ length: STREAMS }, () => new Float64Array(64)),
+};
 
 /**
  * Merge `later` into `earlier` by slot (both ascending): min of mins, max of maxes, sums and
