@@ -61,7 +61,11 @@ export class Collector {
     });
     this.http = new HttpApi({
       state: this.state,
-      metrics: fleetMetrics(this.state, { podSeries: options.podSeries === true, ...(options.alerts ? { alerts: options.alerts } : {}) }),
+      metrics: fleetMetrics(this.state, {
+        podSeries: options.podSeries === true,
+        ...(options.alerts ? { alerts: options.alerts } : {}),
+        ...(options.history ? { history: options.history } : {}),
+      }),
       logger: options.logger,
       ...(options.detail ? { detail: options.detail } : {}),
       ...(options.detailRate ? { detailRate: options.detailRate } : {}),

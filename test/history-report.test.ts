@@ -58,6 +58,17 @@ describe('history through the collector', () => {
     expect((await fetch(`${base}/api/v1/report?by=rack`)).status).toBe(400);
   });
 
+  it('counts what history took on /metrics', async () => {
+    await fetch(`${base}/api/v1/report?since=1h`); // answered after every batch before it
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain(`fleetstat_history_batches_total ${load.length}`);
+    expect(metrics).toContain('fleetstat_history_batches_dropped_total 0');
+    // Each node's one series, each interval (the cluster-wide sums are history's own).
+    expect(metrics).toContain(`fleetstat_history_points_total ${2 * load.length}`);
+    expect(metrics).toMatch(/fleetstat_history_busy_seconds_total\{part="record"\} [0-9.e-]+/);
+    expect(metrics).toContain('fleetstat_history_points_rejected_total{reason="bad_key"} 0');
+  });
+
   it('fleetstat report prints the same rows as a table, JSON and CSV', async () => {
     const json = await fleetstat(['report', '--collector', base, '--since', '1h', '--by', 'node', '-o', 'json']);
     expect(json.code).toBe(0);

@@ -9,6 +9,8 @@ import { ALERT_KINDS } from '../alerts/alert-types.js';
 import { connectionLabels } from './fleet-views.js';
 import { fleetGaugesText } from './fleet-gauges-text.js';
 import { livePodCounts } from '../attribution/pod-views.js';
+import type { HistoryThread } from '../history/history-thread.js';
+import { historyMetrics } from './history-metrics.js';
 
 /** prom-client's registry with the per-node gauges appended as text (see fleet-gauges-text.ts). */
 class FleetRegistry extends Registry {
@@ -21,7 +23,7 @@ class FleetRegistry extends Registry {
   }
 }
 
-export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; alerts?: SurgeDetector } = {}): Registry {
+export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; alerts?: SurgeDetector; history?: HistoryThread } = {}): Registry {
   const registry = new FleetRegistry(state);
   collectDefaultMetrics({ register: registry, prefix: 'fleetstat_collector_' });
 
@@ -53,6 +55,7 @@ export function fleetMetrics(state: FleetState, options: { podSeries?: boolean; 
     });
   }
   countersFrom(registry, state);
+  if (options.history) historyMetrics(registry, options.history);
   const size = new Histogram({
     name: 'fleetstat_snapshot_size_bytes',
     help: 'Size of accepted snapshots.',
