@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Collector } from '../collector/collector.js';
-import { FleetState } from '../collector/fleet-state.js';
 import type { HistoryStats } from '../collector/history/history-store.js';
 import { HistoryThread } from '../collector/history/history-thread.js';
 import { encodeSnapshot } from '../test/support/snapshots.js';
@@ -70,9 +69,10 @@ export async function measureIngest(options: { nodes: number; intervals: number;
   const dir = mkdtempSync(join(tmpdir(), 'fleetstat-history-ingest-'));
   const logger = pino({ level: 'silent' });
   // As the collector runs it: a data directory, the worker's own flush and prune timers.
-  const history = await HistoryThread.open({ dir, logger });
+  const history = await HistoryThread.open({ dir, logger, nowMs: start });
   const withHistory = new Collector({ cluster: 'test', logger, history, now: () => clock.now });
-  const without = new FleetState({ cluster: 'test', logger, now: () => clock.now });
+  // The same collector without history (its metrics hooks and all): history is the only difference.
+  const without = new Collector({ cluster: 'test', logger, now: () => clock.now });
   try {
     options.progress(`  3b: encoding ${nodes} snapshots x ${WARMUP + intervals} intervals`);
     const rounds: Uint8Array[][] = [];
@@ -104,7 +104,7 @@ export async function measureIngest(options: { nodes: number; intervals: number;
       const origin = { transport: 'nats' as const, receivedAtMs: clock.now };
       const runOff = (): number => {
         const t0 = nowMs();
-        for (const bytes of snapshots) without.ingest(bytes, origin);
+        for (const bytes of snapshots) without.state.ingest(bytes, origin);
         return nowMs() - t0;
       };
       const runOn = (): number[] => {

@@ -139,7 +139,7 @@ export async function measureLatency(options: { nodes: number; days: number; wor
     store.close();
     const buildSeconds = (nowMs() - began) / 1000;
     // A fresh open, as a collector after a restart: nothing cached but what SQLite reads.
-    const thread = await HistoryThread.open({ dir, logger: pino({ level: 'silent' }), flushEveryMs: 0, pruneEveryMs: 0 });
+    const thread = await HistoryThread.open({ dir, logger: pino({ level: 'silent' }), flushEveryMs: 0, pruneEveryMs: 0, nowMs: clock.now });
     const since = days * DAY_MS;
     const report = (q: ReportQuery) => async () => (await thread.report(q, clock.now)).rows.length;
     const node = `node-${Math.floor(nodes / 2)}`;

@@ -125,6 +125,17 @@ describe('HistoryThread', () => {
     expect(await minutes()).toEqual([15, null, 23]);
   });
 
+  it('seals by the caller\'s clock, however far it is from this machine\'s, timer ticks and all', async () => {
+    const thread = await openThread({ flushEveryMs: 20, nowMs: T0 });
+    // Timer ticks before any batch: the worker's clock is T0, not today.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 6; i++) {
+      thread.record(T0 + i * 10 * 60_000, groupsAt(i));
+      await thread.settle(T0 + i * 10 * 60_000);
+    }
+    expect((await thread.settle(T0 + 63 * 60_000)).sealedCells).toBeGreaterThan(0);
+  });
+
   it('drops batches past maxQueuedBatches while the worker is busy, and counts them', async () => {
     const thread = await openThread({ maxQueuedBatches: 2 });
     const taken = [0, 1, 2, 3].map((i) => thread.record(T0 + i * 10_000, groupsAt(i)));

@@ -15,7 +15,10 @@ import type { Report, ReportQuery, SeriesQuery, SeriesResult } from './queries.j
 import { queryReport, querySeries } from './queries.js';
 
 /** The store's options that can cross a thread (no clock, no logger: those are the worker's). */
-export type HistoryWorkerOptions = Omit<HistoryStoreOptions, 'now' | 'logger'>;
+export type HistoryWorkerOptions = Omit<HistoryStoreOptions, 'now' | 'logger'> & {
+  /** The caller's clock at open (default: this machine's): the store's until the first message. */
+  nowMs?: number;
+};
 
 export type HistoryRequest =
   | { kind: 'record'; atMs: number; batch: CountBatch }
@@ -38,11 +41,14 @@ const port = parentPort;
 if (!port) throw new Error('history-worker.ts runs as a worker thread');
 const post = (reply: HistoryReply): void => port.postMessage(reply);
 
-let clockMs = Date.now();
+const { nowMs, ...storeOptions } = workerData as HistoryWorkerOptions;
+// Never this machine's clock once the caller has its own (a test's, a benchmark's): a timer tick
+// judged by it would put sealing off until that time.
+let clockMs = nowMs ?? Date.now();
 let store: HistoryStore | undefined;
 try {
   store = HistoryStore.open({
-    ...(workerData as HistoryWorkerOptions),
+    ...storeOptions,
     now: () => clockMs,
     // The store only warns (throttled); the collector's logger writes it.
     logger: {

@@ -76,7 +76,7 @@ describe('the packed package, installed with runtime dependencies only', () => {
   it('holds the launcher, the compiled CLI and the protocol, and no tests or TypeScript sources', async () => {
     const { stdout } = await execFileP('tar', ['-tzf', tarball]);
     const files = stdout.split('\n').filter(Boolean);
-    for (const needed of ['package/package.json', 'package/bin/fleetstat.js', 'package/dist/cli/main.js', 'package/dist/agent/sampler/sampler-worker.js']) {
+    for (const needed of ['package/package.json', 'package/bin/fleetstat.js', 'package/dist/cli/main.js', 'package/dist/agent/sampler/sampler-worker.js', 'package/dist/collector/history/history-worker.js']) {
       expect(files).toContain(needed);
     }
     expect(files.some((f) => f.startsWith('package/proto/fleetstat/v1/') && f.endsWith('.proto'))).toBe(true);
