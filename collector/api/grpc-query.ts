@@ -51,16 +51,26 @@ function needHistory(sources: QuerySources): HistoryThread {
 }
 
 function answer<T>(callback: sendUnaryData<T>, query: () => T | Promise<T>): void {
-  void (async () => query())().then(
-    (reply) => callback(null, reply),
-    (error: unknown) => {
-      const code = error instanceof Unavailable ? status.FAILED_PRECONDITION
-        : error instanceof HistoryQueryError || error instanceof QueryRequestError ? status.INVALID_ARGUMENT
-          : error instanceof HistoryUnavailableError ? status.UNAVAILABLE
-            : status.INTERNAL;
-      callback({ code, details: (error as Error).message });
-    },
-  );
+  (async () => query())()
+    .then(
+      (reply) => callback(null, reply),
+      (error: unknown) => {
+        const code = error instanceof Unavailable ? status.FAILED_PRECONDITION
+          : error instanceof HistoryQueryError || error instanceof QueryRequestError ? status.INVALID_ARGUMENT
+            : error instanceof HistoryUnavailableError ? status.UNAVAILABLE
+              : status.INTERNAL;
+        callback({ code, details: (error as Error).message });
+      },
+    )
+    // A callback that throws (a reply it cannot serialize) fails the call: tell the client once
+    // more, and never let it become an unhandled rejection that ends the collector.
+    .catch((error: unknown) => {
+      try {
+        callback({ code: status.INTERNAL, details: (error as Error).message });
+      } catch {
+        // The call is already over.
+      }
+    });
 }
 
 function summaryOf(state: FleetState): GetSummaryResponse {

@@ -23,12 +23,12 @@ export interface CountBatch {
 const NODE_ONLY = 1;
 const WITH_POD = 4;
 
-/** Encodes batches into one growing buffer (the caller posts a copy before the next write). */
+/** Encodes batches in one growing buffer, each handed out as a copy of its own size (to transfer). */
 export class CountBatchWriter {
   private numbers = new Float64Array(1 << 12);
   private length = 0;
 
-  /** The groups as a batch; `numbers` is a view valid until the next call. */
+  /** The groups as a batch; `numbers` is the caller's (a copy sized to fit, not a view of the buffer). */
   write(groups: Iterable<CountGroup>): CountBatch {
     this.length = 0;
     const labels: string[] = [];
@@ -44,7 +44,7 @@ export class CountBatchWriter {
       this.push(g.counts.size);
       g.counts.forEach(put);
     }
-    return { labels, numbers: this.numbers.subarray(0, this.length) };
+    return { labels, numbers: this.numbers.slice(0, this.length) };
   }
 
   private push(v: number): void {

@@ -1,10 +1,12 @@
 // The history store on its worker thread, as the collector runs it: answers equal the store's
 // in-process answers, errors keep their kind, a data directory survives a restart and a crash of
 // the worker, and a worker that falls behind costs dropped (counted) batches, not memory.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionKey } from '../../agent/snapshot/connection-key.js';
@@ -47,6 +49,10 @@ function groupsAt(i: number): CountGroup[] {
     { node: 'b', counts: new Map([[ESTABLISHED, 5]]) },
   ];
 }
+
+/** The thread's worker and the one being started, for the crash tests. */
+const internals = (thread: HistoryThread): { worker: Worker | undefined; starting: Promise<void> | undefined } =>
+  thread as unknown as { worker: Worker | undefined; starting: Promise<void> | undefined };
 
 const waitFor = async (ok: () => boolean): Promise<void> => {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
@@ -114,7 +120,7 @@ describe('HistoryThread', () => {
     expect(await minutes()).toEqual([15, 21, null]);
 
     const asking = minutes();
-    await (thread as unknown as { worker: Worker }).worker.terminate();
+    await internals(thread).worker?.terminate();
     await expect(asking).rejects.toBeInstanceOf(HistoryUnavailableError);
     expect(thread.record(T0 + 12 * 10_000, groupsAt(12))).toBe(false);
     expect(thread.stats.droppedBatches).toBe(1);
@@ -134,6 +140,51 @@ describe('HistoryThread', () => {
       await thread.settle(T0 + i * 10 * 60_000);
     }
     expect((await thread.settle(T0 + 63 * 60_000)).sealedCells).toBeGreaterThan(0);
+  });
+
+  it('opens a directory whose frames it cannot all read, logging what it lost', async () => {
+    const dir = tempDir();
+    const first = await openThread({ dir });
+    for (let i = 0; i < 12; i++) first.record(T0 + i * 10_000, groupsAt(i));
+    await first.close(T0 + 12 * 10_000);
+    const db = new Database(join(dir, 'history.db'));
+    db.prepare('INSERT INTO rollup_minute_frame (last_hour, body) VALUES (?, ?)').run(T0 / 3_600_000, Buffer.from([1, 2, 200, 1]));
+    db.close();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const second = await openThread({ dir, logger, nowMs: T0 + 12 * 10_000 });
+    expect(second.stats.store).toMatchObject({ badFrames: 1 });
+    expect(lines.join('')).toContain('history frames unreadable at open');
+    const report = await second.report({ since: 3_600_000, by: 'node' }, T0 + 2 * 60_000);
+    expect(report.rows.map((r) => [r.node, r.state, r.peak])).toEqual([['a', 'ESTABLISHED', 21], ['b', 'ESTABLISHED', 5], ['a', 'TIME_WAIT', 2]]);
+  });
+
+  it('closes a worker that is still starting after a crash, and stops recording once closed', async () => {
+    const thread = await openThread({ dir: tempDir() });
+    thread.record(T0, groupsAt(0));
+    await thread.settle(T0);
+    await internals(thread).worker?.terminate();
+    await waitFor(() => internals(thread).starting !== undefined);
+    await thread.close(T0);
+    expect(internals(thread).worker).toBeUndefined();
+    expect(thread.record(T0 + 10_000, groupsAt(1))).toBe(false);
+    expect(thread.stats.droppedBatches).toBe(0);
+  });
+
+  it('keeps no process alive while idle', () => {
+    // A child opens a thread, hands it a batch and returns, asking nothing: it must exit on its
+    // own (a collector's CLI command does once its server closes, after closing history).
+    const script = `
+      import { pino } from 'pino';
+      import { HistoryThread } from ${JSON.stringify(new URL('./history-thread.ts', import.meta.url).href)};
+      const thread = await HistoryThread.open({ logger: pino({ level: 'silent' }) });
+      thread.record(Date.now(), [{ node: 'a', counts: new Map([[${ESTABLISHED}, 1]]) }]);
+      console.log('done');`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('done');
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
   });
 
   it('drops batches past maxQueuedBatches while the worker is busy, and counts them', async () => {

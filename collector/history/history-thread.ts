@@ -45,6 +45,10 @@ const TSX_API = import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/a
 export class HistoryThread {
   readonly stats: HistoryThreadStats = { batches: 0, droppedBatches: 0, restarts: 0, store: undefined };
   private worker: Worker | undefined;
+  /** A worker being started (at open, or after one died). */
+  private starting: Promise<void> | undefined;
+  /** When the running worker opened: one that lived long enough restarts without backing off. */
+  private openedAtMs = 0;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
   /** Batches posted and not yet answered by the running worker. */
@@ -53,28 +57,35 @@ export class HistoryThread {
   private readonly warning: ThrottledWarning;
   private restartMs = RESTART_MS.first;
   private restartTimer: NodeJS.Timeout | undefined;
-  private closing = false;
+  /** The caller's clock as of its last call: a restarted worker starts on it. */
+  private clockMs: number | undefined;
+  private closing: Promise<void> | undefined;
 
   /** Start the worker and open the store; throws HistoryStoreError where the store cannot open (bad options, an unusable directory). */
   static async open(options: HistoryThreadOptions): Promise<HistoryThread> {
     const thread = new HistoryThread(options);
-    await thread.start();
+    await thread.startWorker();
     return thread;
   }
 
   private constructor(private readonly options: HistoryThreadOptions) {
     this.warning = new ThrottledWarning(options.logger, 60_000);
+    this.clockMs = options.nowMs;
   }
 
-  /** Hand the counts at `atMs` to the worker; false when the batch was dropped (worker behind or down). */
+  /** Hand the counts at `atMs` to the worker; false when the batch was dropped (worker behind or down, or history closed). */
   record(atMs: number, groups: Iterable<CountGroup>): boolean {
+    if (this.closing) return false;
+    this.clockMs = atMs;
     if (!this.worker || this.queued >= (this.options.maxQueuedBatches ?? 30)) {
       this.stats.droppedBatches++;
       this.warning.warn('history batch dropped: its worker is behind or restarting', new Error(`${this.queued} batches queued`), atMs);
       return false;
     }
-    const request: HistoryRequest = { kind: 'record', atMs, batch: this.batchWriter.write(groups) };
-    this.worker.postMessage(request);
+    const batch = this.batchWriter.write(groups);
+    const request: HistoryRequest = { kind: 'record', atMs, batch };
+    // Moved, not copied: the batch is this call's own.
+    this.worker.postMessage(request, [batch.numbers.buffer as ArrayBuffer]);
     this.queued++;
     this.stats.batches++;
     return true;
@@ -93,11 +104,15 @@ export class HistoryThread {
     return (await this.ask({ kind: 'settle', id: 0, nowMs })) as HistoryStats;
   }
 
-  /** Write everything and stop the worker; safe to call twice. */
-  async close(nowMs = Date.now()): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  /** Write everything and stop the worker (one being started too); safe to call twice. */
+  close(nowMs = Date.now()): Promise<void> {
+    this.closing ??= this.closeWorker(nowMs);
+    return this.closing;
+  }
+
+  private async closeWorker(nowMs: number): Promise<void> {
     clearTimeout(this.restartTimer);
+    await this.starting?.catch(() => undefined);
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -113,6 +128,7 @@ export class HistoryThread {
     if (!worker || (this.closing && !closing)) {
       return Promise.reject(new HistoryUnavailableError(this.closing ? 'history is closed' : 'history is restarting after its worker failed'));
     }
+    this.clockMs = request.nowMs;
     const id = this.nextId++;
     // An answer awaited keeps the process alive (an idle worker does not).
     worker.ref();
@@ -122,21 +138,34 @@ export class HistoryThread {
     });
   }
 
-  private start(): Promise<void> {
-    const worker = spawnWorker(this.options);
+  private startWorker(): Promise<void> {
+    this.starting = this.spawn().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  /** A worker on the store; resolves once it has opened it (the store may log before). */
+  private spawn(): Promise<void> {
+    const worker = spawnWorker(this.options, this.clockMs);
     return new Promise<void>((resolve, reject) => {
       const failed = (why: string): void => reject(new HistoryStoreError(why));
-      worker.once('message', (first: HistoryReply) => {
-        if (first.kind !== 'opened') {
-          failed(first.kind === 'failed' ? first.error : `history worker said ${first.kind} first`);
+      worker.on('message', (reply: HistoryReply) => {
+        if (this.worker === worker || reply.kind === 'log') {
+          this.settleReply(reply);
+          return;
+        }
+        if (reply.kind !== 'opened') {
+          failed(reply.kind === 'failed' ? reply.error : `history worker said ${reply.kind} before opening the store`);
           void worker.terminate();
           return;
         }
-        this.stats.store = first.stats;
+        this.stats.store = reply.stats;
         this.worker = worker;
         this.queued = 0;
-        this.restartMs = RESTART_MS.first;
-        worker.on('message', (reply: HistoryReply) => this.settleReply(reply));
+        this.openedAtMs = Date.now();
+        // Listening refs a worker: an idle one must not keep the process alive.
+        worker.unref();
         resolve();
       });
       worker.on('error', (error) => {
@@ -180,6 +209,8 @@ export class HistoryThread {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
     if (this.closing) return;
+    // A worker that lived a while failed for a reason of its own; one that keeps dying backs off.
+    if (Date.now() - this.openedAtMs >= RESTART_MS.max) this.restartMs = RESTART_MS.first;
     this.options.logger.error({ code, restartInMs: this.restartMs, dir: this.options.dir ?? null }, 'history worker exited; restarting it');
     this.restartLater();
   }
@@ -187,11 +218,15 @@ export class HistoryThread {
   private restartLater(): void {
     this.restartTimer = setTimeout(() => {
       if (this.closing) return;
-      this.stats.restarts++;
-      this.start().catch((cause: unknown) => {
-        this.options.logger.error({ err: cause, restartInMs: this.restartMs }, 'history worker could not restart');
-        this.restartLater();
-      });
+      this.startWorker().then(
+        () => {
+          this.stats.restarts++;
+        },
+        (cause: unknown) => {
+          this.options.logger.error({ err: cause, restartInMs: this.restartMs }, 'history worker could not restart');
+          this.restartLater();
+        },
+      );
     }, this.restartMs);
     this.restartTimer.unref();
     this.restartMs = Math.min(this.restartMs * 2, RESTART_MS.max);
@@ -199,16 +234,14 @@ export class HistoryThread {
 }
 
 /** The built worker beside this file; from TypeScript sources (tests, benchmarks) through tsx's loader. */
-function spawnWorker(options: HistoryThreadOptions): Worker {
-  // What crosses to the worker: the store's options, not the logger or the queue bound.
-  const workerData: HistoryWorkerOptions = { ...options };
+function spawnWorker(options: HistoryThreadOptions, nowMs: number | undefined): Worker {
+  // What crosses to the worker: the store's options and the caller's clock, not the logger or the queue bound.
+  const workerData: HistoryWorkerOptions = { ...options, ...(nowMs === undefined ? {} : { nowMs }) };
   delete (workerData as Partial<HistoryThreadOptions>).logger;
   delete (workerData as Partial<HistoryThreadOptions>).maxQueuedBatches;
-  const worker = import.meta.url.endsWith('.ts')
+  return import.meta.url.endsWith('.ts')
     ? new Worker(`import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./history-worker.ts', import.meta.url).href)}); })`, { eval: true, workerData })
     : new Worker(new URL('./history-worker.js', import.meta.url), { workerData });
-  worker.unref();
-  return worker;
 }
 
 function errorOf(error: { name: string; message: string }): Error {

@@ -64,7 +64,13 @@ port.on('message', (request: HistoryRequest) => {
   if (!store) return;
   if (request.kind === 'record') {
     clockMs = request.atMs;
-    const result = store.recordCounts(request.atMs, readCountBatch(request.batch), connectionLabels);
+    // recordCounts never throws; should it, the batch is lost but answered (the thread counts what it has queued).
+    let result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
+    try {
+      result = store.recordCounts(request.atMs, readCountBatch(request.batch), connectionLabels);
+    } catch (error) {
+      post({ kind: 'log', fields: { err: errorFields(error) }, msg: 'history batch could not be recorded' });
+    }
     post({ kind: 'recorded', result, stats: store.stats });
     return;
   }
