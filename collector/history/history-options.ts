@@ -1,8 +1,8 @@
 // The history store's options: defaults and checks, applied once at open so a bad value fails
 // start-up instead of misbehaving later.
 
-import type { Logger } from 'pino';
 import { HistoryStoreError } from './history-errors.js';
+import type { WarnLogger } from './throttled-warning.js';
 import type { Retention } from './retention.js';
 import { DEFAULT_RETENTION } from './retention.js';
 
@@ -22,7 +22,7 @@ export interface HistoryStoreOptions {
   pruneEveryMs?: number;
   /** How long a series that vanished from the samples keeps getting zeros. Default 5 min. */
   zeroFillMs?: number;
-  logger?: Logger;
+  logger?: WarnLogger;
 }
 
 export type HistorySettings = Required<Omit<HistoryStoreOptions, 'dir' | 'retention' | 'now' | 'logger'>>;

@@ -15,7 +15,6 @@
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Logger } from 'pino';
 import type { CountGroup } from './count-batch.js';
 import { ensureDirectory } from './data-directory.js';
 import { HistoryStoreError } from './history-errors.js';
@@ -38,6 +37,7 @@ import { checkGroupLabels, checkPoint, isCount } from './series-key.js';
 import type { ConnectionLabels, SeriesGroup, SeriesHandle } from './series-registry.js';
 import { hasOpenData, MASKED_MEMBERS, SeriesRegistry } from './series-registry.js';
 import type { MinuteJournal } from './minute-journal.js';
+import type { WarnLogger } from './throttled-warning.js';
 import { ThrottledWarning } from './throttled-warning.js';
 
 export type { HistoryStoreOptions } from './history-options.js';
@@ -165,7 +165,7 @@ export class HistoryStore {
     retention: Retention,
     now: () => number,
     settings: HistorySettings,
-    logger: Logger | undefined,
+    logger: WarnLogger | undefined,
   ) {
     this.retention = retention;
     this.now = now;

@@ -9,7 +9,7 @@ import { connectionLabels } from '../api/fleet-views.js';
 import type { CountBatch } from './count-batch.js';
 import { readCountBatch } from './count-batch.js';
 import type { HistoryStoreOptions } from './history-options.js';
-import type { HistoryStats, RecordResult } from './history-store.js';
+import type { HistoryStats } from './history-store.js';
 import { HistoryStore } from './history-store.js';
 import type { Report, ReportQuery, SeriesQuery, SeriesResult } from './queries.js';
 import { queryReport, querySeries } from './queries.js';
@@ -32,7 +32,7 @@ export type HistoryRequest =
 export type HistoryReply =
   | { kind: 'opened'; stats: HistoryStats }
   | { kind: 'failed'; error: string }
-  | { kind: 'recorded'; result: RecordResult; stats: HistoryStats }
+  | { kind: 'recorded'; stats: HistoryStats }
   | { kind: 'answer'; id: number; result: SeriesResult | Report | HistoryStats }
   | { kind: 'answer'; id: number; error: { name: string; message: string } }
   | { kind: 'log'; fields: Record<string, unknown>; msg: string };
@@ -51,9 +51,7 @@ try {
     ...storeOptions,
     now: () => clockMs,
     // The store only warns (throttled); the collector's logger writes it.
-    logger: {
-      warn: (fields: { err?: unknown }, msg: string) => post({ kind: 'log', fields: { ...fields, err: errorFields(fields.err) }, msg }),
-    } as unknown as HistoryStoreOptions['logger'],
+    logger: { warn: (fields, msg) => post({ kind: 'log', fields: { ...fields, err: errorFields(fields['err']) }, msg }) },
   });
   post({ kind: 'opened', stats: store.stats });
 } catch (error) {
@@ -65,13 +63,12 @@ port.on('message', (request: HistoryRequest) => {
   if (request.kind === 'record') {
     clockMs = request.atMs;
     // recordCounts never throws; should it, the batch is lost but answered (the thread counts what it has queued).
-    let result: RecordResult = { accepted: 0, rejected: 0, dropped: 0 };
     try {
-      result = store.recordCounts(request.atMs, readCountBatch(request.batch), connectionLabels);
+      store.recordCounts(request.atMs, readCountBatch(request.batch), connectionLabels);
     } catch (error) {
       post({ kind: 'log', fields: { err: errorFields(error) }, msg: 'history batch could not be recorded' });
     }
-    post({ kind: 'recorded', result, stats: store.stats });
+    post({ kind: 'recorded', stats: store.stats });
     return;
   }
   clockMs = request.nowMs;
